@@ -1,0 +1,122 @@
+//! Command-line surface. Flags override the config file and `CODA_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(name = "coda", version, about = "A queue for slow generative jobs: text to music, one job at a time.")]
+pub struct Cli {
+    /// TOML config file; keys can be overridden by `CODA_<SECTION>__<KEY>` env vars, then by flags.
+    #[arg(long, global = true, env = "CODA_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Log format.
+    #[arg(long, global = true, env = "CODA_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the api and a worker in one process: the single-box default.
+    Up(ServeArgs),
+    /// Run only the HTTP api (jobs are queued for workers elsewhere).
+    Api(ServeArgs),
+    /// Run only a worker, pulling jobs from the queue.
+    Worker(ServeArgs),
+    /// Apply the ledger's SQL migrations and exit.
+    Migrate(ServeArgs),
+    /// Write the small random test model (Hugging Face layout) into a folder.
+    MakeTinyModel(MakeTinyModelArgs),
+    /// Generate one clip from a prompt straight to a WAV file, without the queue.
+    Generate(GenerateArgs),
+}
+
+/// Flags shared by the long-running commands; each overrides one config key.
+#[derive(Debug, Args, Default)]
+pub struct ServeArgs {
+    /// `http.addr`: where the api listens.
+    #[arg(long)]
+    pub addr: Option<SocketAddr>,
+    /// `redis.url`.
+    #[arg(long)]
+    pub redis_url: Option<String>,
+    /// `redis.namespace`: key prefix and queue name.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// `database.url`: `sqlite://…` or `postgres://…`.
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// `storage.dir`: audio, the ledger's SQLite file and generated models.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// `worker.concurrency`: jobs run at once by this process.
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// `model.id`: `tiny`, a local folder or a Hugging Face hub id.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Directory of the web page served at `/`.
+    #[arg(long, env = "CODA_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct MakeTinyModelArgs {
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// `tiny`, a local folder in the Hugging Face layout, or a hub id such as `facebook/musicgen-small`.
+    #[arg(long, default_value = "tiny")]
+    pub model: String,
+    /// What the music should sound like.
+    #[arg(long)]
+    pub prompt: String,
+    /// Length of the clip in seconds.
+    #[arg(long, conflicts_with = "frames", default_value_t = 5.0)]
+    pub duration: f64,
+    /// Length of the clip in frames (50 per second), instead of `--duration`.
+    #[arg(long)]
+    pub frames: Option<usize>,
+    /// Sample among the k most likely tokens (0 = off).
+    #[arg(long, default_value_t = 250)]
+    pub top_k: usize,
+    /// Nucleus sampling threshold (0 = off; when set it replaces top-k).
+    #[arg(long, default_value_t = 0.0)]
+    pub top_p: f64,
+    /// Sampling temperature (0 = always the most likely token).
+    #[arg(long, default_value_t = 1.0)]
+    pub temperature: f64,
+    /// Classifier-free guidance scale.
+    #[arg(long, default_value_t = 3.0)]
+    pub guidance: f64,
+    /// Random seed: the same seed gives the same clip.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// CPU threads for the model (default: the library's choice).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Where the tiny model and hub downloads are kept.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+    /// Output WAV file.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Also write the generated codes (delay removed) as JSON: one array per codebook.
+    #[arg(long)]
+    pub codes_out: Option<PathBuf>,
+}

@@ -1,0 +1,17 @@
+//! `coda`: the one binary. Each subcommand wires configuration into the library crates and holds
+//! no logic of its own: the queue lives in `coda-jobs`, HTTP in `coda-api`, the consumer in
+//! `coda-worker` and the model in `coda-musicgen`.
+
+mod cli;
+mod commands;
+mod config;
+mod logging;
+mod shutdown;
+
+use clap::Parser;
+
+fn main() -> anyhow::Result<()> {
+    let cli = cli::Cli::parse();
+    logging::init(cli.log_format);
+    commands::dispatch(cli)
+}
