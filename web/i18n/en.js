@@ -146,7 +146,7 @@ export default {
   variationHint: "Same prompt, new seed.",
   paramsTitle: "How it was made",
   madeIn: (compute, rtf) =>
-    rtf ? `Made in ${compute} (${rtf}× real time).` : `Made in ${compute}.`,
+    rtf ? `Made in ${compute}: ${rtf} seconds of work per second of music.` : `Made in ${compute}.`,
   waitedFor: (t) => `Waited ${t} in line.`,
   energy: (wh) => `About ${wh} Wh of electricity.`,
   keptUntil: (when) => `Kept until ${when}. Download it if you want to keep it longer.`,

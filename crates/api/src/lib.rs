@@ -1,1 +1,23 @@
-//! placeholder
+//! The HTTP face of Coda: REST under `/api/v1`, a per-job event stream, the OpenAPI document,
+//! Prometheus metrics, health probes and the static web page.
+//!
+//! It runs no inference. Every handler is a thin async translation between HTTP and the
+//! [`coda_jobs::Coda`] facade, which it reaches through `State<AppState>`; nothing here blocks.
+//! Errors from every layer end in [`ApiError`], whose `code()` and HTTP status are decided in one
+//! place (`error.rs`). Event streams poll the facade and end on a final state or at shutdown.
+
+mod auth;
+mod error;
+mod extract;
+mod metrics;
+mod openapi;
+pub mod routes;
+mod server;
+mod state;
+
+pub use auth::ClientId;
+pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use extract::BODY_LIMIT_BYTES;
+pub use metrics::install_metrics_recorder;
+pub use server::{openapi, router, serve, serve_state, Error};
+pub use state::{ApiOptions, AppState};

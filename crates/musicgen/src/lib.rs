@@ -1,1 +1,39 @@
-//! placeholder
+//! MusicGen text-to-music inference on candle: loads Hugging Face MusicGen checkpoints (or
+//! generates a tiny random one), encodes the prompt with T5, decodes codebook tokens with the
+//! delay pattern and classifier-free guidance, renders audio with EnCodec and writes WAV.
+//!
+//! Everything here is synchronous and CPU-bound. A loaded [`MusicGen`] holds only weights and
+//! is `Send + Sync`; each [`MusicGen::generate`] call keeps its own state, so callers run it on
+//! a blocking thread and share the model in an `Arc`. Progress and cancellation go through a
+//! [`GenerationObserver`], called on the generating thread after/before every decoding step.
+
+mod compose;
+mod config;
+mod decoder;
+mod delay;
+mod encodec;
+mod encodec_layers;
+mod error;
+mod generation;
+mod hub;
+mod linear;
+mod model;
+pub mod presets;
+mod random;
+mod t5;
+mod tiny;
+mod tiny_vocab;
+mod wav;
+mod weights;
+
+pub use candle_core::{Device, Tensor};
+
+pub use config::{DecoderConfig, EncodecConfig, MusicgenConfig, T5Config};
+pub use delay::DelayPattern;
+pub use error::{Error, Result};
+pub use generation::{Generation, GenerationObserver, GenerationParams, NoopObserver, Stage, Timings};
+pub use hub::{resolve_model, MODEL_FILES};
+pub use model::{LoadOptions, MusicGen};
+pub use random::WeightNormNaming;
+pub use tiny::{make_tiny_model, make_tiny_model_with};
+pub use wav::write_wav;

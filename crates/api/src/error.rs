@@ -1,0 +1,226 @@
+//! Every way a request can fail, mapped to HTTP in one place.
+//!
+//! Policy: a client error tells the client exactly what to fix (the message names the field, the
+//! bound and the value given; `field` is set when one field is at fault). A server error tells the
+//! client only that it happened — the detail is logged here, once, and nowhere else.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use coda_jobs::Range;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The error answer of every endpoint.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable snake_case code; branch on this, not on the message.
+    pub code: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// The request field at fault, when exactly one is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Seconds after which a retry may succeed (also sent as `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
+    /// How long a new job would wait before it starts, as a range in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected_wait_seconds: Option<Range>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A field has a value the service does not accept (bounds, type, missing).
+    #[error("{message}")]
+    InvalidField { field: String, message: String },
+    #[error("{message}")]
+    UnknownField { field: String, message: String },
+    /// The body is not JSON, or not the JSON shape expected (e.g. an array).
+    #[error("{0}")]
+    MalformedJson(String),
+    #[error("request body must be at most {limit} bytes")]
+    BodyTooLarge { limit: usize },
+    #[error("request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("{message}")]
+    InvalidQuery { field: Option<String>, message: String },
+    #[error("{given:?} is not a job id (a 26-character ULID such as 01J9Z8Q4J6G5X7V2M3N4P5R6S7)")]
+    InvalidId { given: String },
+    #[error("no job with id {0}")]
+    JobNotFound(String),
+    #[error("no such endpoint")]
+    RouteNotFound,
+    #[error("method not allowed on this endpoint")]
+    MethodNotAllowed,
+    #[error("missing or unknown API key; send `Authorization: Bearer <key>`")]
+    Unauthorized,
+    #[error("the cancel token is missing or does not match this job")]
+    Forbidden,
+    #[error("job {id} already finished ({status}); nothing to cancel")]
+    AlreadyFinished { id: String, status: String },
+    #[error("job {id} is {status}; audio exists only once it has succeeded")]
+    AudioNotReady { id: String, status: String },
+    #[error("the audio of job {0} has expired and was deleted")]
+    AudioExpired(String),
+    #[error("you already have {limit} unfinished jobs, the most one client may have; retry when one finishes")]
+    ClientLimit { limit: u64, retry_after_seconds: u64 },
+    #[error("the queue is full; retry later")]
+    QueueFull { retry_after_seconds: u64, expected_wait: Range },
+    /// A dependency (Redis, the ledger) cannot be reached. `detail` is logged, never sent.
+    #[error("the job queue is unreachable right now; retry in a few seconds")]
+    Unavailable { detail: String },
+    /// A bug or an unexpected failure. `detail` is logged, never sent.
+    #[error("internal error")]
+    Internal { detail: String },
+}
+
+/// Seconds a client is told to wait when a dependency is down.
+const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
+
+impl ApiError {
+    pub fn internal(detail: impl std::fmt::Display) -> Self {
+        ApiError::Internal { detail: detail.to_string() }
+    }
+
+    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+        ApiError::Unavailable { detail: detail.to_string() }
+    }
+
+    /// The stable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidField { .. } => "invalid_field",
+            ApiError::UnknownField { .. } => "unknown_field",
+            ApiError::MalformedJson(_) => "malformed_json",
+            ApiError::BodyTooLarge { .. } => "body_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::InvalidQuery { .. } => "invalid_query",
+            ApiError::InvalidId { .. } => "invalid_id",
+            ApiError::JobNotFound(_) => "job_not_found",
+            ApiError::RouteNotFound => "route_not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden => "forbidden",
+            ApiError::AlreadyFinished { .. } => "already_finished",
+            ApiError::AudioNotReady { .. } => "audio_not_ready",
+            ApiError::AudioExpired(_) => "audio_expired",
+            ApiError::ClientLimit { .. } => "client_limit",
+            ApiError::QueueFull { .. } => "queue_full",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Internal { .. } => "internal",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidField { .. }
+            | ApiError::UnknownField { .. }
+            | ApiError::MalformedJson(_)
+            | ApiError::InvalidQuery { .. }
+            | ApiError::InvalidId { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::JobNotFound(_) | ApiError::RouteNotFound => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::AlreadyFinished { .. } | ApiError::AudioNotReady { .. } => StatusCode::CONFLICT,
+            ApiError::AudioExpired(_) => StatusCode::GONE,
+            ApiError::ClientLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::QueueFull { .. } | ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            ApiError::InvalidField { field, .. } | ApiError::UnknownField { field, .. } => Some(field),
+            ApiError::InvalidQuery { field, .. } => field.as_deref(),
+            ApiError::InvalidId { .. } => Some("id"),
+            _ => None,
+        }
+    }
+
+    fn retry_after_seconds(&self) -> Option<u64> {
+        match self {
+            ApiError::ClientLimit { retry_after_seconds, .. } | ApiError::QueueFull { retry_after_seconds, .. } => {
+                Some((*retry_after_seconds).max(1))
+            }
+            ApiError::Unavailable { .. } => Some(UNAVAILABLE_RETRY_SECONDS),
+            _ => None,
+        }
+    }
+
+    /// The body the client sees. Also used to build the OpenAPI examples, so documentation and
+    /// behaviour cannot drift apart.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+                field: self.field().map(str::to_owned),
+                retry_after_seconds: self.retry_after_seconds(),
+                expected_wait_seconds: match self {
+                    ApiError::QueueFull { expected_wait, .. } => Some(*expected_wait),
+                    _ => None,
+                },
+            },
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            ApiError::Internal { detail } => tracing::error!(code = self.code(), %detail, "request failed"),
+            ApiError::Unavailable { detail } => tracing::warn!(code = self.code(), %detail, "dependency unavailable"),
+            _ => {}
+        }
+        let mut response = (status, Json(self.body())).into_response();
+        let headers = response.headers_mut();
+        if let Some(seconds) = self.retry_after_seconds() {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if matches!(self, ApiError::Unauthorized) {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+impl From<coda_jobs::Error> for ApiError {
+    fn from(error: coda_jobs::Error) -> Self {
+        match error.code() {
+            "unavailable" => ApiError::unavailable(error),
+            "invalid_cursor" => ApiError::InvalidQuery {
+                field: Some("cursor".into()),
+                message: format!("cursor must be the next_cursor of a previous page: {error}"),
+            },
+            _ => ApiError::internal(error),
+        }
+    }
+}
+
+impl From<coda_jobs::SubmitError> for ApiError {
+    fn from(error: coda_jobs::SubmitError) -> Self {
+        use coda_jobs::SubmitError;
+        match error {
+            SubmitError::QueueFull { retry_after_seconds, expected_wait } => ApiError::QueueFull { retry_after_seconds, expected_wait },
+            SubmitError::ClientLimit { limit, retry_after_seconds } => ApiError::ClientLimit { limit: limit as u64, retry_after_seconds },
+            SubmitError::Unavailable(detail) => ApiError::Unavailable { detail },
+        }
+    }
+}
+
+impl From<coda_jobs::ValidationError> for ApiError {
+    fn from(error: coda_jobs::ValidationError) -> Self {
+        ApiError::InvalidField { field: error.field.to_owned(), message: error.message }
+    }
+}

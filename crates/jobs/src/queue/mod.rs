@@ -1,0 +1,381 @@
+//! The apalis-redis queue plus Coda's live state next to it. Multi-key changes run as Lua
+//! scripts (see `lua/`), so api and worker processes never observe half of a change.
+
+mod keys;
+pub(crate) mod live;
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use apalis::prelude::{TaskBuilder, TaskId, TaskSink};
+use apalis_redis::{Config, ConnectionManager, RedisStorage};
+use redis::aio::ConnectionManagerConfig;
+use redis::{AsyncCommands, Script};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::eta::{ModelShape, Speed};
+use crate::id::JobId;
+use crate::request::JobParams;
+pub(crate) use keys::{sha256_hex, Keys};
+pub(crate) use live::{field, LiveJob};
+
+/// The payload apalis stores and hands to the worker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuedJob {
+    pub id: JobId,
+    pub params: JobParams,
+}
+
+macro_rules! script {
+    ($name:ident, $file:literal) => {
+        static $name: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!($file)));
+    };
+}
+script!(ADMIT, "lua/admit.lua");
+script!(BACKLOG, "lua/backlog.lua");
+script!(CANCEL, "lua/cancel.lua");
+script!(START, "lua/start.lua");
+script!(FINISH, "lua/finish.lua");
+script!(RECORD_SPEED, "lua/record_speed.lua");
+
+/// Weight of a new sample in the moving averages: about the last five jobs matter.
+const EWMA_ALPHA: f64 = 0.2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admission {
+    Admitted,
+    QueueFull,
+    ClientLimit,
+}
+
+/// Where a job is, and the work ahead of it, from one atomic look at the queue.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Backlog {
+    pub place: String,
+    pub jobs_ahead: u64,
+    pub steps_ahead: u64,
+    pub running_jobs: u64,
+    pub running_remaining_steps: u64,
+    pub queued_total: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum CancelOutcome {
+    NotFound,
+    Forbidden,
+    Finished,
+    Canceled,
+    Requested,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StartOutcome {
+    Run { attempts: u32 },
+    Missing,
+    Finished,
+    Canceled { attempts: u32 },
+    Exhausted { attempts: u32 },
+}
+
+#[derive(Clone)]
+pub(crate) struct Queue {
+    conn: ConnectionManager,
+    keys: Keys,
+    storage: RedisStorage<QueuedJob>,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue").field("namespace", &self.keys.namespace()).finish()
+    }
+}
+
+impl Queue {
+    pub(crate) async fn connect(url: &str, namespace: &str) -> Result<Self, Error> {
+        let client = redis::Client::open(url)?;
+        // redis-rs's default 500 ms response timeout ends apalis workers under load.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(3)))
+            .set_response_timeout(Some(Duration::from_secs(10)))
+            .set_number_of_retries(2);
+        let conn = client.get_connection_manager_with_config(config).await?;
+        let storage = RedisStorage::new(conn.clone()).with_config(Self::apalis_config(namespace));
+        Ok(Queue { conn, keys: Keys::new(namespace), storage })
+    }
+
+    /// The queue name is set explicitly: the default is the Rust type name.
+    pub(crate) fn apalis_config(namespace: &str) -> Config {
+        Config::default().queue(namespace)
+    }
+
+    pub(crate) fn conn(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
+    pub(crate) fn storage(&self) -> RedisStorage<QueuedJob> {
+        self.storage.clone()
+    }
+
+    pub(crate) async fn ping(&self) -> Result<(), Error> {
+        let _: String = redis::cmd("PING").query_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn admit(
+        &self,
+        id: JobId,
+        client: &str,
+        max_pending: usize,
+        max_per_client: usize,
+        fields: &[(&str, String)],
+    ) -> Result<(Admission, u64), Error> {
+        let mut inv = ADMIT.key(self.keys.pending());
+        inv.key(self.keys.client(client))
+            .key(self.keys.job(id))
+            .arg(id.to_string())
+            .arg(max_pending)
+            .arg(max_per_client)
+            .arg(self.keys.job_prefix())
+            .arg(field::CLIENT_KEY)
+            .arg(self.keys.client(client));
+        for (k, v) in fields {
+            inv.arg(*k).arg(v);
+        }
+        let (code, count): (u8, u64) = inv.invoke_async(&mut self.conn()).await?;
+        let admission = match code {
+            0 => Admission::Admitted,
+            1 => Admission::QueueFull,
+            _ => Admission::ClientLimit,
+        };
+        Ok((admission, count))
+    }
+
+    /// Undoes `admit` when the job could not be pushed.
+    pub(crate) async fn forget(&self, id: JobId, client: &str) -> Result<(), Error> {
+        redis::pipe()
+            .atomic()
+            .srem(self.keys.pending(), id.to_string())
+            .srem(self.keys.client(client), id.to_string())
+            .del(self.keys.job(id))
+            .exec_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Pushes with our own id, so the api knows the id before the worker can see the job.
+    pub(crate) async fn push(&self, job: QueuedJob) -> Result<(), Error> {
+        let task_id = TaskId::from(job.id.to_string());
+        let task = TaskBuilder::new(job).task_id(task_id).build();
+        self.storage().push_task(task).await.map_err(|e| Error::Queue(e.to_string()))
+    }
+
+    pub(crate) async fn live(&self, id: JobId) -> Result<Option<LiveJob>, Error> {
+        let h: HashMap<String, String> = self.conn().hgetall(self.keys.job(id)).await?;
+        if h.is_empty() {
+            return Ok(None);
+        }
+        LiveJob::from_hash(&h).map(Some)
+    }
+
+    /// `id = None` describes a new job joining at the tail.
+    pub(crate) async fn backlog(&self, id: Option<JobId>) -> Result<Backlog, Error> {
+        let (place, jobs_ahead, steps_ahead, running_jobs, running_remaining_steps, queued_total): (
+            String,
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+        ) = BACKLOG
+            .key(self.keys.active())
+            .key(self.keys.scheduled())
+            .key(self.keys.workers())
+            .key(self.keys.dead())
+            .arg(id.map(|i| i.to_string()).unwrap_or_default())
+            .arg(self.keys.job_prefix())
+            .arg(self.keys.inflight_prefix())
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(Backlog { place, jobs_ahead, steps_ahead, running_jobs, running_remaining_steps, queued_total })
+    }
+
+    pub(crate) async fn cancel(
+        &self,
+        id: JobId,
+        token_sha: Option<&str>,
+        now_ms: i64,
+        retention_s: u64,
+    ) -> Result<CancelOutcome, Error> {
+        let out: String = CANCEL
+            .key(self.keys.job(id))
+            .key(self.keys.active())
+            .key(self.keys.scheduled())
+            .key(self.keys.pending())
+            .key(self.keys.data())
+            .key(self.keys.meta(id))
+            .arg(id.to_string())
+            .arg(token_sha.unwrap_or(""))
+            .arg(now_ms)
+            .arg(retention_s)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(match out.as_str() {
+            "not_found" => CancelOutcome::NotFound,
+            "forbidden" => CancelOutcome::Forbidden,
+            "finished" => CancelOutcome::Finished,
+            "canceled" => CancelOutcome::Canceled,
+            _ => CancelOutcome::Requested,
+        })
+    }
+
+    pub(crate) async fn start(
+        &self,
+        id: JobId,
+        worker: &str,
+        now_ms: i64,
+        max_attempts: u32,
+    ) -> Result<StartOutcome, Error> {
+        let (what, attempts): (String, u32) = START
+            .key(self.keys.job(id))
+            .arg(worker)
+            .arg(now_ms)
+            .arg(max_attempts)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(match what.as_str() {
+            "run" => StartOutcome::Run { attempts },
+            "missing" => StartOutcome::Missing,
+            "finished" => StartOutcome::Finished,
+            "canceled" => StartOutcome::Canceled { attempts },
+            _ => StartOutcome::Exhausted { attempts },
+        })
+    }
+
+    /// Unfinished jobs of one client.
+    pub(crate) async fn client_jobs(&self, client: &str) -> Result<Vec<JobId>, Error> {
+        let ids: Vec<String> = self.conn().smembers(self.keys.client(client)).await?;
+        Ok(ids.iter().filter_map(|i| i.parse().ok()).collect())
+    }
+
+    pub(crate) async fn set_fields(&self, id: JobId, fields: &[(&str, String)]) -> Result<(), Error> {
+        let _: () = self.conn().hset_multiple(self.keys.job(id), fields).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn cancel_requested(&self, id: JobId) -> Result<bool, Error> {
+        let flag: Option<String> = self.conn().hget(self.keys.job(id), "cancel").await?;
+        Ok(flag.as_deref() == Some("1"))
+    }
+
+    pub(crate) async fn finish(
+        &self,
+        id: JobId,
+        retention_s: u64,
+        fields: &[(&str, String)],
+    ) -> Result<(), Error> {
+        let mut inv = FINISH.key(self.keys.job(id));
+        inv.key(self.keys.pending()).arg(id.to_string()).arg(retention_s);
+        for (k, v) in fields {
+            inv.arg(*k).arg(v);
+        }
+        let _: i64 = inv.invoke_async(&mut self.conn()).await?;
+        Ok(())
+    }
+
+    pub(crate) async fn record_speed(&self, ms_per_step: f64, overhead_ms: Option<f64>) -> Result<(), Error> {
+        let _: String = RECORD_SPEED
+            .key(self.keys.stats())
+            .arg(ms_per_step)
+            .arg(overhead_ms.map(|o| o.to_string()).unwrap_or_default())
+            .arg(EWMA_ALPHA)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn speed(&self) -> Result<Speed, Error> {
+        let h: HashMap<String, f64> = self.conn().hgetall(self.keys.stats()).await?;
+        Ok(Speed {
+            ms_per_step: h.get("ms_per_step").copied(),
+            ms_per_step_dev: h.get("ms_per_step_dev").copied().unwrap_or(0.0),
+            overhead_ms: h.get("overhead_ms").copied(),
+        })
+    }
+
+    pub(crate) async fn publish_model(&self, shape: ModelShape) -> Result<(), Error> {
+        let _: () = self
+            .conn()
+            .hset_multiple(
+                self.keys.model(),
+                &[("frame_rate", shape.frame_rate), ("codebooks", shape.codebooks as f64)],
+            )
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn model_shape(&self) -> Result<ModelShape, Error> {
+        let h: HashMap<String, f64> = self.conn().hgetall(self.keys.model()).await?;
+        let default = ModelShape::default();
+        Ok(ModelShape {
+            frame_rate: h.get("frame_rate").copied().filter(|f| *f > 0.0).unwrap_or(default.frame_rate),
+            codebooks: h.get("codebooks").map(|c| *c as u64).filter(|c| *c > 0).unwrap_or(default.codebooks),
+        })
+    }
+
+    pub(crate) async fn heartbeat(&self, worker: &str, slots: usize, now_ms: i64) -> Result<(), Error> {
+        redis::pipe()
+            .zadd(self.keys.alive(), worker, now_ms)
+            .hset(self.keys.slots(), worker, slots)
+            .exec_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn leave(&self, worker: &str) -> Result<(), Error> {
+        redis::pipe()
+            .zrem(self.keys.alive(), worker)
+            .hdel(self.keys.slots(), worker)
+            .exec_async(&mut self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Live worker processes (heartbeat newer than `since_ms`) and their total job slots.
+    pub(crate) async fn workers_alive(&self, since_ms: i64) -> Result<(u64, u64), Error> {
+        let names: Vec<String> =
+            self.conn().zrangebyscore(self.keys.alive(), since_ms, "+inf").await?;
+        if names.is_empty() {
+            return Ok((0, 0));
+        }
+        let slots: Vec<Option<u64>> =
+            redis::cmd("HMGET").arg(self.keys.slots()).arg(&names).query_async(&mut self.conn()).await?;
+        let total = slots.iter().map(|s| s.unwrap_or(1)).sum();
+        Ok((names.len() as u64, total))
+    }
+
+    /// Drops apalis's bookkeeping of finished jobs whose live state has expired: apalis's own
+    /// vacuum leaves the done and dead sets growing forever. Returns how many were removed.
+    pub(crate) async fn sweep_finished(&self) -> Result<u64, Error> {
+        let mut removed = 0;
+        for set in [self.keys.done(), self.keys.dead()] {
+            let ids: Vec<String> = self.conn().smembers(&set).await?;
+            for raw in ids {
+                let Ok(id) = raw.parse::<JobId>() else { continue };
+                let exists: bool = self.conn().exists(self.keys.job(id)).await?;
+                if !exists {
+                    redis::pipe()
+                        .atomic()
+                        .srem(&set, &raw)
+                        .hdel(self.keys.data(), &raw)
+                        .del(self.keys.meta(id))
+                        .exec_async(&mut self.conn())
+                        .await?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,223 @@
+//! The MusicGen decoder: summed codebook embeddings plus sinusoidal positions, pre-norm
+//! layers with cached self-attention and cross-attention to the prompt, one head per codebook.
+//!
+//! The model holds only weights; everything that changes during a job lives in
+//! [`DecoderState`], so one loaded model can serve jobs from any thread.
+
+use candle_core::{DType, Device, Module, Result as CandleResult, Tensor};
+use candle_nn::kv_cache::KvCache;
+use candle_nn::{Embedding, LayerNorm};
+
+use crate::config::DecoderConfig;
+use crate::error::Result;
+use crate::linear::Linear;
+use crate::weights::Weights;
+
+const LAYER_NORM_EPS: f64 = 1e-5;
+/// See `t5::MASKED`: finite, so a fully masked (unconditional) row stays well defined.
+const MASKED: f32 = -1e30;
+
+struct Attention {
+    q: Linear,
+    k: Linear,
+    v: Linear,
+    out: Linear,
+    heads: usize,
+    head_dim: usize,
+}
+
+impl Attention {
+    fn load(w: &Weights, prefix: &str, dim: usize, kv_dim: usize, heads: usize) -> Result<Self> {
+        Ok(Self {
+            q: Linear::load(w, &format!("{prefix}.q_proj"), dim, dim, false)?,
+            k: Linear::load(w, &format!("{prefix}.k_proj"), kv_dim, dim, false)?,
+            v: Linear::load(w, &format!("{prefix}.v_proj"), kv_dim, dim, false)?,
+            out: Linear::load(w, &format!("{prefix}.out_proj"), dim, dim, false)?,
+            heads,
+            head_dim: dim / heads,
+        })
+    }
+
+    /// `[b, t, dim]` → `[b, heads, t, head_dim]`.
+    fn split(&self, x: &Tensor) -> CandleResult<Tensor> {
+        let (b, t, _) = x.dims3()?;
+        x.reshape((b, t, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous()
+    }
+
+    fn attend(&self, x: &Tensor, k: &Tensor, v: &Tensor, bias: Option<&Tensor>) -> CandleResult<Tensor> {
+        let (b, t, dim) = x.dims3()?;
+        let q = (self.split(&self.q.forward(x)?)? * (self.head_dim as f64).powf(-0.5))?;
+        let scores = q.matmul(&k.t()?)?;
+        let scores = match bias {
+            Some(bias) => scores.broadcast_add(bias)?,
+            None => scores,
+        };
+        let attn = candle_nn::ops::softmax_last_dim(&scores)?.matmul(v)?;
+        self.out.forward(&attn.transpose(1, 2)?.reshape((b, t, dim))?)
+    }
+}
+
+struct Layer {
+    self_attn_norm: LayerNorm,
+    self_attn: Attention,
+    cross_attn_norm: LayerNorm,
+    cross_attn: Attention,
+    ff_norm: LayerNorm,
+    fc1: Linear,
+    fc2: Linear,
+}
+
+fn layer_norm(w: &Weights, prefix: &str, dim: usize) -> Result<LayerNorm> {
+    Ok(LayerNorm::new(
+        w.get(&format!("{prefix}.weight"), &[dim])?,
+        w.get(&format!("{prefix}.bias"), &[dim])?,
+        LAYER_NORM_EPS,
+    ))
+}
+
+pub(crate) struct Decoder {
+    embeds: Vec<Embedding>,
+    layers: Vec<Layer>,
+    norm: LayerNorm,
+    heads: Vec<Linear>,
+    cfg: DecoderConfig,
+    device: Device,
+}
+
+/// Per-job decoder state: self-attention caches, cross-attention keys/values computed once
+/// from the prompt, the cross-attention mask and the next position.
+pub(crate) struct DecoderState {
+    self_kv: Vec<KvCache>,
+    cross_kv: Vec<(Tensor, Tensor)>,
+    cross_bias: Tensor,
+    position: usize,
+}
+
+impl Decoder {
+    /// `text_dim`: width of the encoder states cross-attention reads (after any projection).
+    pub fn load(w: &Weights, cfg: &DecoderConfig, text_dim: usize, device: &Device) -> Result<Self> {
+        let p = "decoder.model.decoder";
+        let d = cfg.hidden_size;
+        let embeds = (0..cfg.num_codebooks)
+            .map(|k| {
+                let t = w.get(&format!("{p}.embed_tokens.{k}.weight"), &[cfg.vocab_size + 1, d])?;
+                Ok(Embedding::new(t, d))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let layers = (0..cfg.num_hidden_layers)
+            .map(|i| {
+                let l = format!("{p}.layers.{i}");
+                let heads = cfg.num_attention_heads;
+                Ok(Layer {
+                    self_attn_norm: layer_norm(w, &format!("{l}.self_attn_layer_norm"), d)?,
+                    self_attn: Attention::load(w, &format!("{l}.self_attn"), d, d, heads)?,
+                    cross_attn_norm: layer_norm(w, &format!("{l}.encoder_attn_layer_norm"), d)?,
+                    cross_attn: Attention::load(w, &format!("{l}.encoder_attn"), d, text_dim, heads)?,
+                    ff_norm: layer_norm(w, &format!("{l}.final_layer_norm"), d)?,
+                    fc1: Linear::load(w, &format!("{l}.fc1"), d, cfg.ffn_dim, false)?,
+                    fc2: Linear::load(w, &format!("{l}.fc2"), cfg.ffn_dim, d, false)?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let heads = (0..cfg.num_codebooks)
+            .map(|k| Linear::load(w, &format!("decoder.lm_heads.{k}"), d, cfg.vocab_size, false))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            embeds,
+            layers,
+            norm: layer_norm(w, &format!("{p}.layer_norm"), d)?,
+            heads,
+            cfg: cfg.clone(),
+            device: device.clone(),
+        })
+    }
+
+    /// Prepares a job: `encoder` `[b, s, text_dim]` (already projected and masked), `mask`
+    /// `[b, s]` (1 = attend). `max_len`: how many positions the job will feed in total.
+    pub fn start(&self, encoder: &Tensor, mask: &Tensor, max_len: usize) -> CandleResult<DecoderState> {
+        let (b, s, _) = encoder.dims3()?;
+        let cross_kv = self
+            .layers
+            .iter()
+            .map(|l| {
+                let a = &l.cross_attn;
+                Ok((a.split(&a.k.forward(encoder)?)?, a.split(&a.v.forward(encoder)?)?))
+            })
+            .collect::<CandleResult<Vec<_>>>()?;
+        let cross_bias = ((1.0 - mask.to_dtype(DType::F32)?)? * f64::from(MASKED))?.reshape((b, 1, 1, s))?;
+        Ok(DecoderState {
+            self_kv: self.layers.iter().map(|_| KvCache::new(2, max_len.max(1))).collect(),
+            cross_kv,
+            cross_bias,
+            position: 0,
+        })
+    }
+
+    /// Feeds `tokens` `[b, K, t]` (the next t positions of every codebook) and returns the
+    /// logits for the last position, `[b, K, vocab]`.
+    pub fn step(&self, state: &mut DecoderState, tokens: &Tensor) -> CandleResult<Tensor> {
+        let (b, k, t) = tokens.dims3()?;
+        let d = self.cfg.hidden_size;
+        let mut x = self.embeds[0].forward(&tokens.narrow(1, 0, 1)?.squeeze(1)?.contiguous()?)?;
+        for (i, embed) in self.embeds.iter().enumerate().take(k).skip(1) {
+            x = (x + embed.forward(&tokens.narrow(1, i, 1)?.squeeze(1)?.contiguous()?)?)?;
+        }
+        if self.cfg.scale_embedding {
+            x = (x * (d as f64).sqrt())?;
+        }
+        let positions = sinusoidal_positions(state.position, t, d, &self.device)?;
+        x = x.broadcast_add(&positions)?;
+        let past = state.position;
+        let causal = (t > 1).then(|| causal_bias(past, t, &self.device)).transpose()?;
+
+        for (i, layer) in self.layers.iter().enumerate() {
+            let h = layer.self_attn_norm.forward(&x)?;
+            let a = &layer.self_attn;
+            let (keys, values) = state.self_kv[i]
+                .append(&a.split(&a.k.forward(&h)?)?, &a.split(&a.v.forward(&h)?)?)?;
+            x = (x + a.attend(&h, &keys, &values, causal.as_ref())?)?;
+
+            let h = layer.cross_attn_norm.forward(&x)?;
+            let (ck, cv) = &state.cross_kv[i];
+            x = (x + layer.cross_attn.attend(&h, ck, cv, Some(&state.cross_bias))?)?;
+
+            let h = layer.ff_norm.forward(&x)?;
+            x = (&x + layer.fc2.forward(&layer.fc1.forward(&h)?.gelu_erf()?)?)?;
+        }
+        state.position += t;
+        let last = self.norm.forward(&x.narrow(1, t - 1, 1)?)?.reshape((b, d))?;
+        let logits = self
+            .heads
+            .iter()
+            .map(|head| head.forward(&last))
+            .collect::<CandleResult<Vec<_>>>()?;
+        Tensor::stack(&logits, 1)
+    }
+}
+
+/// `[t, d]` embeddings of positions `start..start + t`: cosines in the first half, sines in the
+/// second, frequencies `exp(−j·ln(10000)/(half−1))` — the layout transformers uses for MusicGen.
+pub(crate) fn sinusoidal_positions(start: usize, t: usize, d: usize, device: &Device) -> CandleResult<Tensor> {
+    let half = d / 2;
+    // f32 throughout, like the reference, so positions far into a long piece still agree.
+    let step = ((10000f64).ln() / (half as f64 - 1.0).max(1.0)) as f32;
+    let freqs: Vec<f32> = (0..half).map(|j| (j as f32 * -step).exp()).collect();
+    let mut out = vec![0f32; t * d];
+    for (row, chunk) in out.chunks_mut(d).enumerate() {
+        let p = (start + row) as f32;
+        for (j, f) in freqs.iter().enumerate() {
+            chunk[j] = (p * f).cos();
+            chunk[half + j] = (p * f).sin();
+        }
+    }
+    Tensor::from_vec(out, (1, t, d), device)
+}
+
+/// `[1, 1, t, past + t]` additive mask hiding future positions within a multi-token feed.
+fn causal_bias(past: usize, t: usize, device: &Device) -> CandleResult<Tensor> {
+    let total = past + t;
+    let data: Vec<f32> = (0..t)
+        .flat_map(|i| (0..total).map(move |j| if j > past + i { MASKED } else { 0.0 }))
+        .collect();
+    Tensor::from_vec(data, (1, 1, t, total), device)
+}

@@ -1,0 +1,11 @@
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error(transparent)]
+    Jobs(#[from] coda_jobs::Error),
+    #[error("model: {0}")]
+    Model(#[from] coda_musicgen::Error),
+    #[error("worker pool: {0}")]
+    Monitor(String),
+    #[error("a blocking task failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}

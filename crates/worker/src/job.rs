@@ -1,0 +1,117 @@
+//! One job, from claim to recorded outcome.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use apalis::prelude::{AbortError, BoxDynError, Data};
+use coda_jobs::{Finish, JobId, JobParams, Outcome, QueuedJob, Start, WorkerLink};
+use coda_musicgen::{GenerationParams, MusicGen};
+use tracing::{info, warn};
+
+use crate::observer::observe;
+
+/// What every job slot shares.
+pub(crate) struct Shared {
+    pub link: WorkerLink,
+    pub model: Arc<MusicGen>,
+}
+
+/// The apalis handler. Outcomes that are final (success, failure, cancel, too many attempts)
+/// are recorded by us and never retried by apalis; only infrastructure errors before the
+/// outcome is recorded are left to apalis's retry.
+pub(crate) async fn handle(job: QueuedJob, shared: Data<Arc<Shared>>) -> Result<(), BoxDynError> {
+    let QueuedJob { id, params } = job;
+    let link = &shared.link;
+    match link.start(id).await? {
+        Start::Run { attempts } => info!(%id, attempts, "job started"),
+        Start::Skip => return Ok(()),
+        Start::Canceled => {
+            info!(%id, "job was canceled before it started");
+            return Err(AbortError::new("canceled before start").into());
+        }
+        Start::Exhausted { attempts } => {
+            warn!(%id, attempts, "job failed: too many attempts");
+            return Err(AbortError::new("too many attempts").into());
+        }
+    }
+    let finish = run(&shared, id, params).await;
+    link.finish(id, &finish).await?;
+    match &finish.outcome {
+        Outcome::Succeeded { audio_seconds } => {
+            info!(%id, audio_seconds, compute_seconds = finish.compute_seconds, "job succeeded");
+            Ok(())
+        }
+        Outcome::Canceled => {
+            info!(%id, "job canceled while running");
+            Err(AbortError::new("canceled").into())
+        }
+        Outcome::Failed { error } => {
+            warn!(%id, %error, "job failed");
+            Err(AbortError::new(error.clone()).into())
+        }
+    }
+}
+
+async fn run(shared: &Arc<Shared>, id: JobId, params: JobParams) -> Finish {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (mut observer, reporter) = observe(shared.link.clone(), id, stop.clone());
+    let model = shared.model.clone();
+    let audio = shared.link.coda().audio_path(id);
+    let started = Instant::now();
+    let result = tokio::task::spawn_blocking(move || {
+        let request = GenerationParams {
+            prompt: params.prompt,
+            frames: model.frames_for_seconds(params.duration_seconds),
+            top_k: params.top_k as usize,
+            top_p: params.top_p,
+            temperature: params.temperature,
+            guidance_scale: params.guidance_scale,
+            seed: params.seed,
+        };
+        let generation = model.generate(&request, &mut observer);
+        drop(observer);
+        let generation = generation?;
+        write_atomically(&audio, &generation.samples, generation.sample_rate)?;
+        Ok::<_, coda_musicgen::Error>(generation)
+    })
+    .await;
+    let compute_seconds = started.elapsed().as_secs_f64();
+    if let Err(e) = reporter.await {
+        warn!(%id, error = %e, "progress reporter ended abnormally");
+    }
+    match result {
+        Ok(Ok(g)) => Finish {
+            outcome: Outcome::Succeeded { audio_seconds: g.samples.len() as f64 / f64::from(g.sample_rate) },
+            compute_seconds,
+            decode_steps: g.timings.decode_steps as u64,
+            decode_ms: g.timings.decode_ms,
+            overhead_ms: g.timings.text_ms + g.timings.audio_ms,
+        },
+        Ok(Err(coda_musicgen::Error::Stopped)) if stop.load(Ordering::Relaxed) => Finish {
+            compute_seconds,
+            ..Finish::nothing(Outcome::Canceled)
+        },
+        Ok(Err(e)) => Finish { compute_seconds, ..Finish::nothing(Outcome::Failed { error: e.to_string() }) },
+        Err(e) => Finish {
+            compute_seconds,
+            ..Finish::nothing(Outcome::Failed { error: format!("the model crashed: {e}") })
+        },
+    }
+}
+
+/// A re-run after a crash overwrites the same file, and a reader never sees half a WAV.
+fn write_atomically(path: &Path, samples: &[f32], sample_rate: u32) -> Result<(), coda_musicgen::Error> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| coda_musicgen::Error::Io { path, source }
+    };
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+    }
+    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+    coda_musicgen::write_wav(&tmp, samples, sample_rate)?;
+    std::fs::rename(&tmp, path).map_err(io(path))?;
+    Ok(())
+}

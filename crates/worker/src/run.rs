@@ -1,0 +1,111 @@
+//! Starting and stopping a worker process.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use apalis::prelude::{Monitor, WorkerBuilder, BackendExt, WorkerBuilderExt};
+use coda_jobs::{Coda, ModelFacts, Settings};
+use coda_musicgen::{LoadOptions, MusicGen};
+use tracing::{info, warn};
+
+use crate::error::WorkerError;
+use crate::job::{handle, Shared};
+use crate::liveness::keep_alive;
+use crate::warmup::warm_up;
+
+/// A worker that misses this many heartbeats is presumed dead and its job re-queued.
+const MISSED_HEARTBEATS: usize = 2;
+
+/// Resolves `model.id` (generating the tiny model on first use) and loads it on a blocking
+/// thread.
+pub async fn load_model(settings: &Settings) -> Result<Arc<MusicGen>, WorkerError> {
+    let id = settings.model.id.clone();
+    let dir = settings.storage.dir.clone();
+    let threads = settings.model.threads;
+    let model = tokio::task::spawn_blocking(move || {
+        let path = coda_musicgen::resolve_model(&id, &dir)?;
+        MusicGen::load(&path, &LoadOptions { threads, ..LoadOptions::default() })
+    })
+    .await??;
+    Ok(Arc::new(model))
+}
+
+/// A process-unique worker name: apalis refuses a name that is still within its heartbeat
+/// window, even after a clean stop, so every start gets a fresh ULID suffix.
+pub fn worker_name(settings: &Settings) -> String {
+    let base = settings.worker.name.as_deref().unwrap_or("coda-worker");
+    format!("{base}-{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// Runs `worker.concurrency` job slots until `shutdown` resolves, then waits up to
+/// `worker.shutdown_timeout_seconds` for running jobs. Warms the model up first, publishes
+/// its frame rate and codebooks, and heartbeats throughout.
+pub async fn run(
+    coda: Coda,
+    model: Arc<MusicGen>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), WorkerError> {
+    let settings = coda.settings().clone();
+    let name = worker_name(&settings);
+    let link = coda.worker_link(&name);
+    let slots = settings.worker.concurrency;
+
+    link.publish_model(ModelFacts {
+        frame_rate: model.frame_rate(),
+        codebooks: model.num_codebooks() as u64,
+    })
+    .await?;
+    let warm = warm_up(model.clone()).await?;
+    info!(worker = %name, ms_per_step = warm.ms_per_step, overhead_ms = warm.overhead_ms, "model warmed up");
+    if warm.ms_per_step > 0.0 {
+        link.record_speed(warm.ms_per_step, warm.overhead_ms).await?;
+    }
+
+    let heartbeat = Duration::from_secs(settings.worker.heartbeat_seconds);
+    link.heartbeat(slots).await?;
+    let alive = tokio::spawn(keep_alive(link.clone(), slots, heartbeat));
+
+    let shared = Arc::new(Shared { link: link.clone(), model });
+    let poll = Duration::from_millis(settings.worker.poll_interval_ms);
+    let mut monitor = Monitor::new()
+        .shutdown_timeout(Duration::from_secs(settings.worker.shutdown_timeout_seconds))
+        // A backend error (Redis restarting, a timeout) must not silently end a slot.
+        .should_restart(|ctx, error| {
+            warn!(worker = ctx.name(), %error, "job slot stopped; restarting it");
+            true
+        });
+    for slot in 0..slots {
+        let shared = shared.clone();
+        let link = link.clone();
+        let slot_name = format!("{name}-{slot}");
+        monitor = monitor.register(move |restarts| {
+            let config = link
+                .apalis_config()
+                // One claimed job per slot: a bigger batch would hold queued jobs hostage.
+                .batch_size(1)
+                .heartbeat_interval(heartbeat)
+                .missed_heartbeats(MISSED_HEARTBEATS);
+            // Without a poll interval an idle worker looks for work only on its heartbeat.
+            let backend = link.storage(config).poll_with_interval(poll);
+            WorkerBuilder::new(format!("{slot_name}-{restarts}"))
+                .backend(backend)
+                .concurrency(1)
+                .data(shared.clone())
+                .build(handle)
+        });
+    }
+    info!(worker = %name, slots, "worker started");
+    let result = monitor
+        .run_with_signal(async move {
+            shutdown.await;
+            Ok(())
+        })
+        .await;
+    alive.abort();
+    if let Err(e) = link.leave().await {
+        warn!(worker = %name, error = %e, "could not deregister");
+    }
+    info!(worker = %name, "worker stopped");
+    result.map_err(|e| WorkerError::Monitor(e.to_string()))
+}
