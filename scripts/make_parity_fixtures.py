@@ -159,6 +159,10 @@ def perturb(model: MusicgenForConditionalGeneration) -> None:
             param.copy_(1.0 + 0.2 * torch.randn_like(param))
         elif name.endswith("bias") or "bias_" in name:
             param.copy_(0.1 * torch.randn_like(param))
+        elif ".embed_tokens." in name:
+            # Unit scale like the sinusoidal positions, so that the fed tokens (not just the
+            # position) steer the next prediction.
+            param.copy_(torch.randn_like(param))
         elif name.startswith("decoder.") and param.dim() == 2:
             # Decoder linears and embeddings at 1/sqrt(fan_in): larger logit gaps than the
             # default std 0.02, so greedy argmax is far from ties.
@@ -229,6 +233,31 @@ def encode(tok: Tokenizer, prompts: list[str]) -> tuple[torch.Tensor, torch.Tens
 def project(model, hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """What MusicgenForConditionalGeneration.forward does to the encoder output."""
     return model.enc_to_dec_proj(hidden) * mask[..., None]
+
+
+@torch.no_grad()
+def greedy_codes(model, cfg_hidden, cfg_mask, guidance: float | None, force_tail: bool) -> torch.Tensor:
+    """A plain greedy loop without the KV cache, to cross-check generate() and to prove that
+    the fixture tells apart the rules a port could get wrong (guidance, pad fed at the tail)."""
+    k = model.decoder.num_codebooks
+    pad = model.config.decoder.pad_token_id
+    if guidance is None:
+        cfg_hidden, cfg_mask = cfg_hidden[:1], cfg_mask[:1]
+    rows = cfg_hidden.shape[0]
+    seq = torch.full((k, 1), pad, dtype=torch.long)
+    for step in range(FRAMES + k - 1):
+        logits = model(
+            encoder_outputs=(cfg_hidden,), attention_mask=cfg_mask, decoder_input_ids=seq.repeat(rows, 1)
+        ).logits[:, -1]
+        if guidance is not None:
+            logits = logits[k:] + guidance * (logits[:k] - logits[k:])
+        nxt = logits.argmax(-1)
+        pos = step + 1
+        for cb in range(k):
+            if pos <= cb or (force_tail and pos > FRAMES + cb):
+                nxt[cb] = pad
+        seq = torch.cat([seq, nxt[:, None]], dim=1)
+    return torch.stack([seq[cb, 1 + cb : 1 + cb + FRAMES] for cb in range(k)])
 
 
 @torch.no_grad()
@@ -305,9 +334,23 @@ def goldens(model, tok: Tokenizer) -> tuple[dict[str, torch.Tensor], dict]:
 
     # How far greedy is from a tie, over the positions that become codes: float error on the
     # Rust side must stay well below this for the codes to match.
+    if not torch.equal(greedy_codes(model, cfg_hidden, cfg_mask, GUIDANCE_SCALE, True), codes):
+        raise SystemExit("a plain greedy loop disagrees with generate()")
+    coverage = {
+        "codes_differ_without_guidance": not torch.equal(
+            greedy_codes(model, cfg_hidden, cfg_mask, None, True), codes
+        ),
+        "codes_differ_if_tail_pad_not_fed": not torch.equal(
+            greedy_codes(model, cfg_hidden, cfg_mask, GUIDANCE_SCALE, False), codes
+        ),
+    }
+    if not all(coverage.values()):
+        raise SystemExit(f"the fixture no longer tells these rules apart: {coverage}")
+
     top2 = scores.topk(2, dim=-1).values
     margins = torch.stack([top2[cb : cb + FRAMES, cb, 0] - top2[cb : cb + FRAMES, cb, 1] for cb in range(k)])
     stats = {
+        **coverage,
         "greedy_min_top1_top2_margin": float(margins.min()),
         "audio_abs_max": float(g["audio"].abs().max()),
         "audio_samples": int(g["audio"].numel()),

@@ -9,13 +9,12 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([
-    startCoda({
-      command: "api",
-      env: { CODA_QUEUE__MAX_PENDING: "1", CODA_LIMITS__MAX_DURATION_SECONDS: "8" },
-    }),
-    launch(),
-  ]);
+  // One at a time, so a server that fails to start leaves no browser behind (and vice versa).
+  browser = await launch();
+  server = await startCoda({
+    command: "api",
+    env: { CODA_QUEUE__MAX_PENDING: "1", CODA_LIMITS__MAX_DURATION_SECONDS: "8" },
+  });
 });
 
 after(async () => {
@@ -50,6 +49,7 @@ test("a full line is explained in plain words, keeps the prompt, and holds the r
     await page.goto(server.base + "/");
     await page.getByText(/1 track in line/).waitFor();
     await page.getByLabel("Prompt", { exact: true }).fill("one more, please");
+    await page.getByLabel("Length").fill("5"); // within this server's 8 s, so only the full line stands in the way
     await page.getByRole("button", { name: "Compose" }).click();
 
     await page.getByText("The line is full right now.").waitFor();

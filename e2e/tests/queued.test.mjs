@@ -9,7 +9,9 @@ let server;
 let browser;
 
 before(async () => {
-  [server, browser] = await Promise.all([startCoda({ command: "api" }), launch()]);
+  // One at a time, so a server that fails to start leaves no browser behind (and vice versa).
+  browser = await launch();
+  server = await startCoda({ command: "api" });
 });
 
 after(async () => {
@@ -34,7 +36,7 @@ test("the second of two queued tracks can be canceled after confirming, and the 
     const second = await composeFromForm(page, "second in line");
     await page.getByRole("heading", { name: "You're 2nd in line" }).waitFor();
     assert.equal(await page.title(), "#2 in line — Coda");
-    assert.equal(await page.getByTestId("ahead").innerText(), "1 track ahead of you.");
+    assert.equal(await page.getByTestId("ahead").innerText(), "1 track waiting ahead of you.");
 
     // Changing one's mind in the dialog keeps the place in line.
     await page.getByRole("button", { name: "Cancel this track" }).click();

@@ -100,7 +100,9 @@ export default {
   queuedNext: "You're next in line",
   queuedPosition: (ord) => `You're ${ord} in line`,
   jobsAhead: (n) =>
-    n === 0 ? "Nothing ahead of you." : `${n} ${plural(n, "track", "tracks")} ahead of you.`,
+    n === 0
+      ? "No one else is waiting: yours starts as soon as the composer is free."
+      : `${n} ${plural(n, "track", "tracks")} waiting ahead of you.`,
   startsIn: (range) => `Starts in about ${range}`,
   startsSoon: "Starts any moment now",
   readyIn: (range) => `ready in about ${range}`,

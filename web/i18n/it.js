@@ -93,7 +93,9 @@ export default {
   queuedNext: "Il prossimo turno è il tuo",
   queuedPosition: (ord) => `Sei al ${ord} posto in coda`,
   jobsAhead: (n) =>
-    n === 0 ? "Nessuno davanti a te." : `${plural(n, "C'è", "Ci sono")} ${n} ${plural(n, "brano", "brani")} prima del tuo.`,
+    n === 0
+      ? "Non aspetta nessun altro: il tuo parte appena il compositore è libero."
+      : `${plural(n, "C'è", "Ci sono")} ${n} ${plural(n, "brano", "brani")} in attesa prima del tuo.`,
   startsIn: (range) => `Parte tra circa ${range}`,
   startsSoon: "Parte a momenti",
   readyIn: (range) => `pronto tra circa ${range}`,

@@ -50,7 +50,7 @@ export function queuedPanel() {
   return { el, update };
 }
 
-/** A row of dots: the tracks ahead, then yours. Purely visual; the sentence beside it says the same. */
+/** A row of dots: the tracks waiting ahead, then yours. Purely visual; the sentence below says the same. */
 function drawLine(line, jobsAhead) {
   const shown = Math.min(jobsAhead, 9);
   if (line.childElementCount === shown + 1 + (jobsAhead > 9 ? 1 : 0)) return;

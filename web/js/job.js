@@ -78,6 +78,7 @@ export function renderJob(root, id, { navigate, initialView }) {
 
   // "While you wait": the link, notifications, retention and cancel.
   const cancelButton = h("button", { type: "button", class: "danger", onclick: () => confirmCancel() }, t("cancel"));
+  const cancelRow = h("div", { class: "cancel-row" }, cancelButton);
   const notifyButton = h("button", { type: "button", class: "secondary", onclick: () => askNotify() }, t("notifyMe"));
   const notifyNote = h("p", { class: "hint", role: "status" });
   const copyButton = h("button", { type: "button", class: "secondary", onclick: () => copyLink() }, t("copyLink"));
@@ -89,7 +90,7 @@ export function renderJob(root, id, { navigate, initialView }) {
     h("div", { class: "copy-row" }, linkField, copyButton),
     h("p", { class: "hint" }, t("meanwhileKept", RETENTION_HOURS)),
     "Notification" in window ? h("div", { class: "notify-row" }, notifyButton, notifyNote) : null,
-    h("div", { class: "cancel-row" }, cancelButton),
+    cancelRow,
   );
   const refreshNotify = () => {
     if (!("Notification" in window)) return;
@@ -177,7 +178,8 @@ export function renderJob(root, id, { navigate, initialView }) {
     if (next.status === "running" && next.stage) announce(t("announceStage", t(`stage_${next.stage}`)));
     const active = !TERMINAL.has(next.status);
     meanwhile.hidden = !active;
-    cancelButton.hidden = !active || !tokenFor(id);
+    // Only the browser that submitted the job holds its cancel token.
+    cancelRow.hidden = !active || !tokenFor(id);
     setTitle(pageTitle(next));
   }
 

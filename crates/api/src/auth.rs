@@ -19,7 +19,11 @@ use crate::state::AppState;
 struct ApiKeyIndex(usize);
 
 /// Guards `/api/v1/*` when `auth.api_keys` is non-empty.
-pub(crate) async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Result<Response, ApiError> {
+pub(crate) async fn require_api_key(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
     let keys = &state.coda.settings().auth.api_keys;
     if !keys.is_empty() {
         let presented = bearer_token(request.headers()).ok_or(ApiError::Unauthorized)?;
@@ -64,7 +68,10 @@ impl FromRequestParts<AppState> for ClientId {
                 return Ok(ClientId(format!("ip:{ip}")));
             }
         }
-        let ip = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|ConnectInfo(addr)| addr.ip());
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
         Ok(ClientId(match ip {
             Some(ip) => format!("ip:{ip}"),
             None => "ip:unknown".to_owned(),
@@ -100,7 +107,10 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append("x-forwarded-for", "6.6.6.6, 10.0.0.1".parse().unwrap());
         headers.append("x-forwarded-for", "203.0.113.7".parse().unwrap());
-        assert_eq!(last_forwarded_for(&headers), Some("203.0.113.7".parse().unwrap()));
+        assert_eq!(
+            last_forwarded_for(&headers),
+            Some("203.0.113.7".parse().unwrap())
+        );
     }
 
     #[test]

@@ -49,7 +49,10 @@ pub enum ApiError {
     #[error("request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
     #[error("{message}")]
-    InvalidQuery { field: Option<String>, message: String },
+    InvalidQuery {
+        field: Option<String>,
+        message: String,
+    },
     #[error("{given:?} is not a job id (a 26-character ULID such as 01J9Z8Q4J6G5X7V2M3N4P5R6S7)")]
     InvalidId { given: String },
     #[error("no job with id {0}")]
@@ -69,9 +72,15 @@ pub enum ApiError {
     #[error("the audio of job {0} has expired and was deleted")]
     AudioExpired(String),
     #[error("you already have {limit} unfinished jobs, the most one client may have; retry when one finishes")]
-    ClientLimit { limit: u64, retry_after_seconds: u64 },
-    #[error("the queue is full; retry later")]
-    QueueFull { retry_after_seconds: u64, expected_wait: Range },
+    ClientLimit {
+        limit: u64,
+        retry_after_seconds: u64,
+    },
+    #[error("the queue is full; a new job would wait {:.0}–{:.0} s; retry in about {retry_after_seconds} s", expected_wait.low, expected_wait.high)]
+    QueueFull {
+        retry_after_seconds: u64,
+        expected_wait: Range,
+    },
     /// A dependency (Redis, the ledger) cannot be reached. `detail` is logged, never sent.
     #[error("the job queue is unreachable right now; retry in a few seconds")]
     Unavailable { detail: String },
@@ -85,11 +94,15 @@ const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
 
 impl ApiError {
     pub fn internal(detail: impl std::fmt::Display) -> Self {
-        ApiError::Internal { detail: detail.to_string() }
+        ApiError::Internal {
+            detail: detail.to_string(),
+        }
     }
 
     pub fn unavailable(detail: impl std::fmt::Display) -> Self {
-        ApiError::Unavailable { detail: detail.to_string() }
+        ApiError::Unavailable {
+            detail: detail.to_string(),
+        }
     }
 
     /// The stable code clients branch on.
@@ -130,17 +143,23 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
-            ApiError::AlreadyFinished { .. } | ApiError::AudioNotReady { .. } => StatusCode::CONFLICT,
+            ApiError::AlreadyFinished { .. } | ApiError::AudioNotReady { .. } => {
+                StatusCode::CONFLICT
+            }
             ApiError::AudioExpired(_) => StatusCode::GONE,
             ApiError::ClientLimit { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::QueueFull { .. } | ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::QueueFull { .. } | ApiError::Unavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn field(&self) -> Option<&str> {
         match self {
-            ApiError::InvalidField { field, .. } | ApiError::UnknownField { field, .. } => Some(field),
+            ApiError::InvalidField { field, .. } | ApiError::UnknownField { field, .. } => {
+                Some(field)
+            }
             ApiError::InvalidQuery { field, .. } => field.as_deref(),
             ApiError::InvalidId { .. } => Some("id"),
             _ => None,
@@ -149,9 +168,14 @@ impl ApiError {
 
     fn retry_after_seconds(&self) -> Option<u64> {
         match self {
-            ApiError::ClientLimit { retry_after_seconds, .. } | ApiError::QueueFull { retry_after_seconds, .. } => {
-                Some((*retry_after_seconds).max(1))
+            ApiError::ClientLimit {
+                retry_after_seconds,
+                ..
             }
+            | ApiError::QueueFull {
+                retry_after_seconds,
+                ..
+            } => Some((*retry_after_seconds).max(1)),
             ApiError::Unavailable { .. } => Some(UNAVAILABLE_RETRY_SECONDS),
             _ => None,
         }
@@ -179,8 +203,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         match &self {
-            ApiError::Internal { detail } => tracing::error!(code = self.code(), %detail, "request failed"),
-            ApiError::Unavailable { detail } => tracing::warn!(code = self.code(), %detail, "dependency unavailable"),
+            ApiError::Internal { detail } => {
+                tracing::error!(code = self.code(), %detail, "request failed")
+            }
+            ApiError::Unavailable { detail } => {
+                tracing::warn!(code = self.code(), %detail, "dependency unavailable")
+            }
             _ => {}
         }
         let mut response = (status, Json(self.body())).into_response();
@@ -212,8 +240,20 @@ impl From<coda_jobs::SubmitError> for ApiError {
     fn from(error: coda_jobs::SubmitError) -> Self {
         use coda_jobs::SubmitError;
         match error {
-            SubmitError::QueueFull { retry_after_seconds, expected_wait } => ApiError::QueueFull { retry_after_seconds, expected_wait },
-            SubmitError::ClientLimit { limit, retry_after_seconds } => ApiError::ClientLimit { limit: limit as u64, retry_after_seconds },
+            SubmitError::QueueFull {
+                retry_after_seconds,
+                expected_wait,
+            } => ApiError::QueueFull {
+                retry_after_seconds,
+                expected_wait,
+            },
+            SubmitError::ClientLimit {
+                limit,
+                retry_after_seconds,
+            } => ApiError::ClientLimit {
+                limit: limit as u64,
+                retry_after_seconds,
+            },
             SubmitError::Unavailable(detail) => ApiError::Unavailable { detail },
         }
     }
@@ -221,6 +261,64 @@ impl From<coda_jobs::SubmitError> for ApiError {
 
 impl From<coda_jobs::ValidationError> for ApiError {
     fn from(error: coda_jobs::ValidationError) -> Self {
-        ApiError::InvalidField { field: error.field.to_owned(), message: error.message }
+        ApiError::InvalidField {
+            field: error.field.to_owned(),
+            message: error.message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body_of(error: ApiError) -> (StatusCode, serde_json::Value, Option<String>) {
+        let response = error.into_response();
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let status = response.status();
+        let body = futures::executor::block_on(axum::body::to_bytes(response.into_body(), 1 << 16))
+            .unwrap();
+        (status, serde_json::from_slice(&body).unwrap(), retry)
+    }
+
+    #[test]
+    fn server_errors_never_leak_their_detail() {
+        let (status, body, _) =
+            body_of(ApiError::internal("sqlite: disk I/O error at /secret/path"));
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            body,
+            serde_json::json!({"error": {"code": "internal", "message": "internal error"}})
+        );
+    }
+
+    #[test]
+    fn redis_down_is_a_clear_503_with_retry_after() {
+        let (status, body, retry) = body_of(
+            coda_jobs::SubmitError::Unavailable("redis: Connection refused (os error 111)".into())
+                .into(),
+        );
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["error"]["code"], "unavailable");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.contains("unreachable") && !message.contains("os error"),
+            "{message}"
+        );
+        assert_eq!(retry.as_deref(), Some("5"));
+    }
+
+    #[test]
+    fn field_appears_only_when_one_field_is_at_fault() {
+        let (_, body, _) = body_of(ApiError::InvalidField {
+            field: "top_p".into(),
+            message: "top_p …".into(),
+        });
+        assert_eq!(body["error"]["field"], "top_p");
+        let (_, body, _) = body_of(ApiError::MalformedJson("not JSON".into()));
+        assert!(body["error"].get("field").is_none());
     }
 }

@@ -28,9 +28,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::BodyTooLarge { limit: BODY_LIMIT_BYTES }
+                ApiError::BodyTooLarge {
+                    limit: BODY_LIMIT_BYTES,
+                }
             } else {
-                ApiError::MalformedJson(format!("could not read the request body: {}", rejection.body_text()))
+                ApiError::MalformedJson(format!(
+                    "could not read the request body: {}",
+                    rejection.body_text()
+                ))
             }
         })?;
         parse_json(&bytes).map(ApiJson)
@@ -38,11 +43,20 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 /// Parses a JSON document, mapping serde's errors to field-level API errors.
@@ -58,22 +72,41 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 fn json_error(error: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     let path = error.path().to_string();
     let inner = error.into_inner();
-    let message = inner.to_string();
+    let message = plain_types(&inner.to_string());
     if !inner.is_data() {
         return ApiError::MalformedJson(format!("request body is not valid JSON: {message}"));
     }
     // serde reports unknown and missing fields from the enclosing object, so the path does not
     // hold their names; its messages do, in backticks.
     if let Some(name) = backticked_after(&message, "unknown field `") {
-        return ApiError::UnknownField { field: name, message };
+        return ApiError::UnknownField {
+            field: name,
+            message,
+        };
     }
     if let Some(name) = backticked_after(&message, "missing field `") {
-        return ApiError::InvalidField { field: name, message };
+        return ApiError::InvalidField {
+            field: name,
+            message,
+        };
     }
     if path == "." {
-        return ApiError::MalformedJson(format!("request body has the wrong shape: {message}"));
+        return ApiError::MalformedJson(
+            "request body must be a JSON object of request fields".into(),
+        );
     }
-    ApiError::InvalidField { message: format!("{path}: {message}"), field: path }
+    ApiError::InvalidField {
+        message: format!("{path}: {message}"),
+        field: path,
+    }
+}
+
+/// serde names Rust types; clients think in JSON ones.
+fn plain_types(message: &str) -> String {
+    message
+        .replace("expected f64", "expected a number")
+        .replace("expected u32", "expected a whole number ≥ 0")
+        .replace("expected u64", "expected a whole number ≥ 0")
 }
 
 fn backticked_after(message: &str, prefix: &str) -> Option<String> {
@@ -89,13 +122,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Query(value) = Query::<T>::from_request_parts(parts, state).await.map_err(|rejection| {
-            let text = rejection.body_text();
-            // axum words it "Failed to deserialize query string: <field>: <serde message>".
-            let detail = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text);
-            let field = detail.split_once(": ").map(|(f, _)| f.to_owned()).filter(|f| !f.contains(' '));
-            ApiError::InvalidQuery { field, message: format!("invalid query string: {detail}") }
-        })?;
+        let Query(value) =
+            Query::<T>::from_request_parts(parts, state)
+                .await
+                .map_err(|rejection| {
+                    let text = rejection.body_text();
+                    // axum words it "Failed to deserialize query string: <field>: <serde message>".
+                    let detail = text
+                        .strip_prefix("Failed to deserialize query string: ")
+                        .unwrap_or(&text);
+                    let field = detail
+                        .split_once(": ")
+                        .map(|(f, _)| f.to_owned())
+                        .filter(|f| !f.contains(' '));
+                    ApiError::InvalidQuery {
+                        field,
+                        message: format!("invalid query string: {detail}"),
+                    }
+                })?;
         Ok(ApiQuery(value))
     }
 }
@@ -110,7 +154,14 @@ impl<S: Send + Sync> FromRequestParts<S> for JobIdPath {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Path(raw) = Path::<String>::from_request_parts(parts, state)
             .await
-            .map_err(|rejection| ApiError::InvalidId { given: rejection.body_text() })?;
-        JobId::from_str(&raw).map(JobIdPath).map_err(|_| ApiError::InvalidId { given: raw })
+            .map_err(|rejection| ApiError::InvalidId {
+                given: rejection.body_text(),
+            })?;
+        match JobId::from_str(&raw) {
+            // Only the canonical spelling: the ULID decoder wraps overflowing ids (`ZZZ…` reads as
+            // `7ZZ…`), which would make two URLs name one job.
+            Ok(id) if id.to_string().eq_ignore_ascii_case(&raw) => Ok(JobIdPath(id)),
+            _ => Err(ApiError::InvalidId { given: raw }),
+        }
     }
 }

@@ -5,9 +5,9 @@
 use coda_jobs::Range;
 use utoipa::openapi::example::ExampleBuilder;
 use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr, Response, ResponseBuilder, Type};
-use utoipa::openapi::schema::ObjectBuilder;
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use crate::error::{ApiError, ErrorBody};
@@ -90,21 +90,37 @@ error_responses! {
 
 fn error_response(description: &str, examples: Vec<ApiError>) -> Response {
     let schema = Ref::from_schema_name("ErrorBody");
-    let retries = examples.iter().any(|e| e.body().error.retry_after_seconds.is_some());
+    let retries = examples
+        .iter()
+        .any(|e| e.body().error.retry_after_seconds.is_some());
     let bodies: Vec<_> = examples.iter().map(|e| (e.code(), body_json(e))).collect();
     let content = match bodies.as_slice() {
-        [(_, only)] => ContentBuilder::new().schema(Some(schema)).example(Some(only.clone())).build(),
+        [(_, only)] => ContentBuilder::new()
+            .schema(Some(schema))
+            .example(Some(only.clone()))
+            .build(),
         many => ContentBuilder::new()
             .schema(Some(schema))
-            .examples_from_iter(many.iter().map(|(code, body)| (*code, ExampleBuilder::new().value(Some(body.clone())).build())))
+            .examples_from_iter(many.iter().map(|(code, body)| {
+                (
+                    *code,
+                    ExampleBuilder::new().value(Some(body.clone())).build(),
+                )
+            }))
             .build(),
     };
-    let mut response = ResponseBuilder::new().description(description).content("application/json", content);
+    let mut response = ResponseBuilder::new()
+        .description(description)
+        .content("application/json", content);
     if retries {
         response = response.header(
             "Retry-After",
             HeaderBuilder::new()
-                .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)))
+                .schema(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(1)),
+                )
                 .description(Some("Seconds to wait before retrying"))
                 .build(),
         );
@@ -131,7 +147,9 @@ impl Modify for ApiKeySecurity {
             SecurityScheme::Http(
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("Required on /api/v1 only when the server is configured with API keys"))
+                    .description(Some(
+                        "Required on /api/v1 only when the server is configured with API keys",
+                    ))
                     .build(),
             ),
         );
@@ -139,9 +157,18 @@ impl Modify for ApiKeySecurity {
             if !path.starts_with("/api/v1/") {
                 continue;
             }
-            let operations = [&mut item.get, &mut item.post, &mut item.delete, &mut item.put, &mut item.patch];
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.put,
+                &mut item.patch,
+            ];
             for operation in operations.into_iter().flatten() {
-                operation.security = Some(vec![SecurityRequirement::default(), SecurityRequirement::new(SCHEME, Vec::<String>::new())]);
+                operation.security = Some(vec![
+                    SecurityRequirement::default(),
+                    SecurityRequirement::new(SCHEME, Vec::<String>::new()),
+                ]);
                 operation
                     .responses
                     .responses

@@ -3,13 +3,12 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::DefaultBodyLimit;
-use axum::http::Request;
+use axum::http::{header, Request};
 use axum::routing::{any, get};
-use axum::{middleware, Json, Router};
+use axum::{middleware, Router};
 use coda_jobs::Coda;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
@@ -63,13 +62,20 @@ pub fn openapi() -> OpenApiDoc {
 /// from `ConnectInfo<SocketAddr>`, which [`serve`] provides.
 pub fn router(state: AppState) -> Router {
     // Auth guards only /api/v1: the page, the probes, the metrics and the document stay open.
-    let v1 = v1_routes().route_layer(middleware::from_fn_with_state(state.clone(), require_api_key));
+    let v1 = v1_routes().route_layer(middleware::from_fn_with_state(
+        state.clone(),
+        require_api_key,
+    ));
     let (api, doc) = documented(v1);
-    let doc = Arc::new(doc);
+    // Rendered once: the document is fixed for the life of the process.
+    let doc = Bytes::from(serde_json::to_vec(&doc).expect("the OpenAPI document serializes"));
 
     Router::new()
         .merge(api)
-        .route("/api/openapi.json", get(move || async move { Json(doc.as_ref().clone()) }))
+        .route(
+            "/api/openapi.json",
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], doc) }),
+        )
         .route("/metrics", get(render_metrics))
         .route("/api/{*rest}", any(|| async { ApiError::RouteNotFound }))
         .merge(web::web_router(&state.options.web_dir))
@@ -80,7 +86,11 @@ pub fn router(state: AppState) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(request_span as fn(&Request<Body>) -> tracing::Span)
                 .on_request(())
-                .on_response(DefaultOnResponse::new().level(Level::INFO).latency_unit(LatencyUnit::Millis)),
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
         )
         .with_state(state)
 }
@@ -102,7 +112,14 @@ pub async fn serve(
     if !web_dir.join("index.html").is_file() {
         tracing::warn!(dir = %web_dir.display(), "no index.html in the web folder; the page will 404");
     }
-    let state = AppState::new(coda, install_metrics_recorder(), ApiOptions { web_dir, ..ApiOptions::default() });
+    let state = AppState::new(
+        coda,
+        install_metrics_recorder(),
+        ApiOptions {
+            web_dir,
+            ..ApiOptions::default()
+        },
+    );
     serve_state(state, listener, shutdown).await
 }
 

@@ -22,7 +22,11 @@ pub struct ApiOptions {
 
 impl Default for ApiOptions {
     fn default() -> Self {
-        Self { web_dir: PathBuf::from("web"), trust_forwarded_for: false, events_poll_interval: Duration::from_millis(500) }
+        Self {
+            web_dir: PathBuf::from("web"),
+            trust_forwarded_for: false,
+            events_poll_interval: Duration::from_millis(500),
+        }
     }
 }
 
@@ -39,7 +43,12 @@ pub struct AppState {
 impl AppState {
     pub fn new(coda: Coda, metrics: PrometheusHandle, options: ApiOptions) -> Self {
         let (shutdown, _) = watch::channel(false);
-        Self { coda, metrics, options: Arc::new(options), shutdown: Arc::new(shutdown) }
+        Self {
+            coda,
+            metrics,
+            options: Arc::new(options),
+            shutdown: Arc::new(shutdown),
+        }
     }
 
     /// Ends every open event stream; new ones end at once.
@@ -54,6 +63,8 @@ impl AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("options", &self.options).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
     }
 }

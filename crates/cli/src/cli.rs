@@ -4,9 +4,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use coda_musicgen::Quantization;
 
 #[derive(Debug, Parser)]
-#[command(name = "coda", version, about = "A queue for slow generative jobs: text to music, one job at a time.")]
+#[command(
+    name = "coda",
+    version,
+    about = "A queue for slow generative jobs: text to music, one job at a time."
+)]
 pub struct Cli {
     /// TOML config file; keys can be overridden by `CODA_<SECTION>__<KEY>` env vars, then by flags.
     #[arg(long, global = true, env = "CODA_CONFIG")]
@@ -40,6 +45,10 @@ pub enum Command {
     MakeTinyModel(MakeTinyModelArgs),
     /// Generate one clip from a prompt straight to a WAV file, without the queue.
     Generate(GenerateArgs),
+    /// Write a GGUF file with the decoder's linear layers quantized (Q8_0 or Q4K).
+    Quantize(QuantizeArgs),
+    /// Measure decoding speed, prompt encoding, audio rendering and peak memory.
+    Bench(BenchArgs),
 }
 
 /// Flags shared by the long-running commands; each overrides one config key.
@@ -80,7 +89,8 @@ pub struct MakeTinyModelArgs {
 
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// `tiny`, a local folder in the Hugging Face layout, or a hub id such as `facebook/musicgen-small`.
+    /// `tiny`, a local folder in the Hugging Face layout, a hub id such as
+    /// `facebook/musicgen-small`, or a GGUF file written by `coda quantize`.
     #[arg(long, default_value = "tiny")]
     pub model: String,
     /// What the music should sound like.
@@ -119,4 +129,79 @@ pub struct GenerateArgs {
     /// Also write the generated codes (delay removed) as JSON: one array per codebook.
     #[arg(long)]
     pub codes_out: Option<PathBuf>,
+}
+
+/// Published MusicGen sizes (`tiny` is the project's small test model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    Tiny,
+    Small,
+    Medium,
+    Large,
+}
+
+#[derive(Debug, Args)]
+pub struct QuantizeArgs {
+    /// `tiny`, a local folder in the Hugging Face layout, or a hub id such as `facebook/musicgen-small`.
+    #[arg(long, required_unless_present = "preset")]
+    pub model: Option<String>,
+    /// Quantize random weights of a published size instead of a checkpoint (for offline
+    /// load-time and memory measurements; the audio is noise).
+    #[arg(long, conflicts_with = "model")]
+    pub preset: Option<Preset>,
+    /// Block type of the decoder's linear layers.
+    #[arg(long)]
+    pub dtype: Quantization,
+    /// Output GGUF file; it holds the config and tokenizer too, so it loads on its own.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Where the tiny model and hub downloads are kept.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
+}
+
+/// Where a benchmark's weights come from when no `--model` is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum WeightSource {
+    /// Deterministic random weights of the preset's shapes: no download needed.
+    #[default]
+    Random,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Model shapes for random weights.
+    #[arg(long, default_value = "small", conflicts_with = "model")]
+    pub preset: Preset,
+    /// Weights for `--preset`.
+    #[arg(long, default_value = "random")]
+    pub weights: WeightSource,
+    /// Measure a real model instead: `tiny`, a folder, a hub id or a GGUF file from `coda quantize`.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Decoder linear layers: none (f32), q8_0 or q4k, quantized at load.
+    #[arg(long, default_value = "none")]
+    pub quantization: Quantization,
+    /// Timed decoding steps; the default covers a 10 s clip. Later steps cost more (attention
+    /// reads the whole cache), so fewer steps make the clip figure an extrapolated underestimate.
+    #[arg(long, default_value_t = 503)]
+    pub steps: usize,
+    /// CPU threads for the model (default: one per physical core).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Classifier-free guidance scale (anything but 1 decodes a batch of two).
+    #[arg(long, default_value_t = 3.0)]
+    pub guidance: f64,
+    /// Frames EnCodec renders for its timing (scaled to the clip for the real-time factor).
+    #[arg(long, default_value_t = 250)]
+    pub audio_frames: usize,
+    /// Clip length for the real-time factor.
+    #[arg(long, default_value_t = 10.0)]
+    pub clip_seconds: f64,
+    /// Print one JSON object instead of one line per figure.
+    #[arg(long)]
+    pub json: bool,
+    /// Where the tiny model and hub downloads are kept.
+    #[arg(long, default_value = "data")]
+    pub data_dir: PathBuf,
 }

@@ -13,11 +13,19 @@ use crate::cli::ServeArgs;
 pub fn load(file: Option<&Path>, flags: &ServeArgs) -> anyhow::Result<Settings> {
     let mut figment = Figment::from(Serialized::defaults(Settings::default()));
     if let Some(file) = file {
-        anyhow::ensure!(file.exists(), "config file {} does not exist", file.display());
+        anyhow::ensure!(
+            file.exists(),
+            "config file {} does not exist",
+            file.display()
+        );
         figment = figment.merge(Toml::file(file));
     }
     // Only double-underscore names are config keys: CODA_CONFIG and CODA_LOG_FORMAT are flags.
-    figment = figment.merge(Env::prefixed("CODA_").filter(|k| k.as_str().contains("__")).split("__"));
+    figment = figment.merge(
+        Env::prefixed("CODA_")
+            .filter(|k| k.as_str().contains("__"))
+            .split("__"),
+    );
     let mut settings: Settings = figment.extract().map_err(describe)?;
     apply_flags(&mut settings, flags);
     settings.validate().context("invalid configuration")?;

@@ -15,7 +15,10 @@ fn coda_migrate(envs: &[(&str, &str)], config: Option<&str>) -> (bool, String) {
         cmd.env(k, v);
     }
     let output = cmd.output().expect("coda runs");
-    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]

@@ -9,7 +9,13 @@ fn coda() -> Command {
 
 fn generate(data_dir: &Path, out: &Path, extra: &[&str]) {
     let output = coda()
-        .args(["generate", "--model", "tiny", "--prompt", "calm piano over soft rain"])
+        .args([
+            "generate",
+            "--model",
+            "tiny",
+            "--prompt",
+            "calm piano over soft rain",
+        ])
         .arg("--data-dir")
         .arg(data_dir)
         .arg("--out")
@@ -23,7 +29,10 @@ fn generate(data_dir: &Path, out: &Path, extra: &[&str]) {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("steps/s"), "generate should report its speed, printed: {stdout}");
+    assert!(
+        stdout.contains("steps/s"),
+        "generate should report its speed, printed: {stdout}"
+    );
 }
 
 #[test]
@@ -33,7 +42,11 @@ fn generate_writes_a_wav_of_the_requested_length_and_the_same_seed_repeats_it() 
     let second = dir.path().join("second.wav");
     let codes = dir.path().join("codes.json");
     let seed = ["--seed", "7", "--duration", "2"];
-    generate(dir.path(), &first, &[&seed[..], &["--codes-out", codes.to_str().unwrap()]].concat());
+    generate(
+        dir.path(),
+        &first,
+        &[&seed[..], &["--codes-out", codes.to_str().unwrap()]].concat(),
+    );
     generate(dir.path(), &second, &seed);
 
     let reader = hound::WavReader::open(&first).expect("a readable WAV");
@@ -41,11 +54,18 @@ fn generate_writes_a_wav_of_the_requested_length_and_the_same_seed_repeats_it() 
     assert_eq!(spec.sample_rate, 32_000);
     assert_eq!(spec.channels, 1);
     assert_eq!(reader.duration(), 2 * 32_000, "2 s at 32 kHz");
-    assert_eq!(std::fs::read(&first).unwrap(), std::fs::read(&second).unwrap(), "same seed, same file");
+    assert_eq!(
+        std::fs::read(&first).unwrap(),
+        std::fs::read(&second).unwrap(),
+        "same seed, same file"
+    );
 
     let codes: Vec<Vec<u32>> = serde_json::from_slice(&std::fs::read(&codes).unwrap()).unwrap();
     assert_eq!(codes.len(), 4, "one row per codebook");
-    assert!(codes.iter().all(|row| row.len() == 100), "2 s is 100 frames per codebook");
+    assert!(
+        codes.iter().all(|row| row.len() == 100),
+        "2 s is 100 frames per codebook"
+    );
 }
 
 #[test]
@@ -62,7 +82,11 @@ fn a_different_seed_gives_different_music() {
 fn make_tiny_model_writes_a_hugging_face_folder() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("tiny");
-    let status = coda().args(["make-tiny-model", "--out"]).arg(&out).status().unwrap();
+    let status = coda()
+        .args(["make-tiny-model", "--out"])
+        .arg(&out)
+        .status()
+        .unwrap();
     assert!(status.success());
     for file in ["config.json", "model.safetensors", "tokenizer.json"] {
         assert!(out.join(file).is_file(), "{file} is missing");

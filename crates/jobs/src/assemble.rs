@@ -27,7 +27,10 @@ pub(crate) fn status_of(live: &LiveJob, backlog: &Backlog) -> (JobStatus, Option
     match backlog.place.as_str() {
         "running" => (JobStatus::Running, None),
         "claimed" | "active" | "scheduled" => (JobStatus::Queued, None),
-        "dead" => (JobStatus::Failed, Some("the job was abandoned by the queue".into())),
+        "dead" => (
+            JobStatus::Failed,
+            Some("the job was abandoned by the queue".into()),
+        ),
         _ => (live.status, None),
     }
 }
@@ -49,7 +52,10 @@ pub(crate) fn from_live(
         stage: None,
         params: live.params.clone(),
         created_at: rfc3339(live.created_ms),
-        started_at: live.started_ms.filter(|_| status != JobStatus::Queued).map(rfc3339),
+        started_at: live
+            .started_ms
+            .filter(|_| status != JobStatus::Queued)
+            .map(rfc3339),
         finished_at: live.finished_ms.filter(|_| status.is_final()).map(rfc3339),
         audio_url: audio_url(id, status, ctx.public_url),
         error,
@@ -75,12 +81,16 @@ pub(crate) fn from_live(
         }
         JobStatus::Running => {
             let remaining = live.steps.saturating_sub(live.step);
-            let finish = (remaining as f64 * ctx.speed.step_ms() + 0.5 * ctx.speed.overhead_ms()) / 1000.0;
+            let finish =
+                (remaining as f64 * ctx.speed.step_ms() + 0.5 * ctx.speed.overhead_ms()) / 1000.0;
             absolute = Some(steady_pair(live, now, 0.0, finish, &ctx.speed));
             if live.steps > 0 {
                 let step = live.step.min(live.steps);
-                view.progress =
-                    Some(Progress { step, total: live.steps, fraction: step as f64 / live.steps as f64 });
+                view.progress = Some(Progress {
+                    step,
+                    total: live.steps,
+                    fraction: step as f64 / live.steps as f64,
+                });
             }
             view.stage = live.stage.clone();
         }
@@ -89,8 +99,14 @@ pub(crate) fn from_live(
     if let Some(((s_lo, s_hi), (f_lo, f_hi))) = absolute {
         let rel = |ms: f64| ((ms - now) / 1000.0).max(0.0);
         view.eta = Some(Eta {
-            start_seconds: Range { low: rel(s_lo), high: rel(s_hi) },
-            finish_seconds: Range { low: rel(f_lo), high: rel(f_hi) },
+            start_seconds: Range {
+                low: rel(s_lo),
+                high: rel(s_hi),
+            },
+            finish_seconds: Range {
+                low: rel(f_lo),
+                high: rel(f_hi),
+            },
         });
     }
     view.accounting = Some(accounting(
@@ -108,7 +124,10 @@ fn steady_pair(live: &LiveJob, now: f64, start: f64, finish: f64, speed: &Speed)
     let abs = |r: Range| (now + r.low * 1000.0, now + r.high * 1000.0);
     let start_abs = abs(eta::range(start, speed));
     let finish_abs = abs(eta::range(finish, speed));
-    (eta::steady(live.eta_start_ms, start_abs), eta::steady(live.eta_finish_ms, finish_abs))
+    (
+        eta::steady(live.eta_start_ms, start_abs),
+        eta::steady(live.eta_finish_ms, finish_abs),
+    )
 }
 
 pub(crate) fn from_row(row: &LedgerRow, ctx: &Context<'_>) -> JobView {
@@ -139,8 +158,12 @@ pub(crate) fn from_row(row: &LedgerRow, ctx: &Context<'_>) -> JobView {
 }
 
 fn audio_url(id: JobId, status: JobStatus, public_url: Option<&str>) -> Option<String> {
-    (status == JobStatus::Succeeded)
-        .then(|| format!("{}/api/v1/jobs/{id}/audio", public_url.unwrap_or("").trim_end_matches('/')))
+    (status == JobStatus::Succeeded).then(|| {
+        format!(
+            "{}/api/v1/jobs/{id}/audio",
+            public_url.unwrap_or("").trim_end_matches('/')
+        )
+    })
 }
 
 fn accounting(
@@ -160,6 +183,8 @@ fn accounting(
             (Some(c), Some(a)) if a > 0.0 => Some(c / a),
             _ => None,
         },
-        energy_wh: compute_seconds.filter(|_| device_watts > 0.0).map(|c| c * device_watts / 3600.0),
+        energy_wh: compute_seconds
+            .filter(|_| device_watts > 0.0)
+            .map(|c| c * device_watts / 3600.0),
     }
 }

@@ -47,10 +47,18 @@ pub struct SettingsError {
 pub enum SubmitError {
     /// Too many unfinished jobs in total.
     #[error("the queue is full; try again in about {retry_after_seconds} s")]
-    QueueFull { retry_after_seconds: u64, expected_wait: Range },
+    QueueFull {
+        retry_after_seconds: u64,
+        expected_wait: Range,
+    },
     /// This client already has `limit` unfinished jobs.
-    #[error("you already have {limit} unfinished jobs; try again in about {retry_after_seconds} s")]
-    ClientLimit { limit: usize, retry_after_seconds: u64 },
+    #[error(
+        "you already have {limit} unfinished jobs; try again in about {retry_after_seconds} s"
+    )]
+    ClientLimit {
+        limit: usize,
+        retry_after_seconds: u64,
+    },
     /// Redis or the ledger cannot be reached.
     #[error("the queue is unavailable: {0}")]
     Unavailable(String),
@@ -67,8 +75,14 @@ impl SubmitError {
 
     pub fn retry_after_seconds(&self) -> Option<u64> {
         match self {
-            SubmitError::QueueFull { retry_after_seconds, .. }
-            | SubmitError::ClientLimit { retry_after_seconds, .. } => Some(*retry_after_seconds),
+            SubmitError::QueueFull {
+                retry_after_seconds,
+                ..
+            }
+            | SubmitError::ClientLimit {
+                retry_after_seconds,
+                ..
+            } => Some(*retry_after_seconds),
             SubmitError::Unavailable(_) => None,
         }
     }

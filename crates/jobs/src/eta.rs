@@ -27,7 +27,10 @@ pub struct ModelShape {
 
 impl Default for ModelShape {
     fn default() -> Self {
-        ModelShape { frame_rate: MUSICGEN_FRAME_RATE, codebooks: MUSICGEN_CODEBOOKS }
+        ModelShape {
+            frame_rate: MUSICGEN_FRAME_RATE,
+            codebooks: MUSICGEN_CODEBOOKS,
+        }
     }
 }
 
@@ -63,7 +66,9 @@ impl Speed {
     /// Relative half-width of estimates: twice the observed spread, within bounds.
     pub fn spread(&self) -> f64 {
         match self.ms_per_step {
-            Some(mean) if mean > 0.0 => (2.0 * self.ms_per_step_dev / mean).clamp(MIN_SPREAD, MAX_SPREAD),
+            Some(mean) if mean > 0.0 => {
+                (2.0 * self.ms_per_step_dev / mean).clamp(MIN_SPREAD, MAX_SPREAD)
+            }
             _ => UNMEASURED_SPREAD,
         }
     }
@@ -101,7 +106,10 @@ pub fn start_seconds(ahead: &Ahead, speed: &Speed) -> f64 {
 /// Widens a central estimate into a range.
 pub fn range(center: f64, speed: &Speed) -> Range {
     let s = speed.spread();
-    Range { low: (center * (1.0 - s)).max(0.0), high: center * (1.0 + s) }
+    Range {
+        low: (center * (1.0 - s)).max(0.0),
+        high: center * (1.0 + s),
+    }
 }
 
 /// Keeps a countdown from jumping backwards: the new absolute range (epoch ms) is pulled inside
@@ -127,15 +135,34 @@ mod tests {
 
     #[test]
     fn free_slot_means_no_wait() {
-        let speed = Speed { ms_per_step: Some(10.0), ..Speed::default() };
-        let ahead = Ahead { jobs: 0, steps: 0, running_jobs: 1, running_remaining_steps: 100, concurrency: 2 };
+        let speed = Speed {
+            ms_per_step: Some(10.0),
+            ..Speed::default()
+        };
+        let ahead = Ahead {
+            jobs: 0,
+            steps: 0,
+            running_jobs: 1,
+            running_remaining_steps: 100,
+            concurrency: 2,
+        };
         assert_eq!(start_seconds(&ahead, &speed), 0.0);
     }
 
     #[test]
     fn wait_is_work_ahead_over_concurrency() {
-        let speed = Speed { ms_per_step: Some(10.0), ms_per_step_dev: 0.0, overhead_ms: Some(0.0) };
-        let ahead = Ahead { jobs: 2, steps: 1000, running_jobs: 2, running_remaining_steps: 1000, concurrency: 2 };
+        let speed = Speed {
+            ms_per_step: Some(10.0),
+            ms_per_step_dev: 0.0,
+            overhead_ms: Some(0.0),
+        };
+        let ahead = Ahead {
+            jobs: 2,
+            steps: 1000,
+            running_jobs: 2,
+            running_remaining_steps: 1000,
+            concurrency: 2,
+        };
         assert!((start_seconds(&ahead, &speed) - 10.0).abs() < 1e-9);
         let r = range(10.0, &speed);
         assert_eq!((r.low, r.high), (8.0, 12.0));

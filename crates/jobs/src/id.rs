@@ -56,7 +56,9 @@ impl FromStr for JobId {
         if s.len() != 26 || !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(InvalidJobId(s.chars().take(64).collect()));
         }
-        ulid::Ulid::from_string(s).map(JobId).map_err(|_| InvalidJobId(s.to_string()))
+        ulid::Ulid::from_string(s)
+            .map(JobId)
+            .map_err(|_| InvalidJobId(s.to_string()))
     }
 }
 
@@ -106,7 +108,10 @@ impl JobStatus {
     }
 
     pub fn is_final(self) -> bool {
-        matches!(self, JobStatus::Succeeded | JobStatus::Failed | JobStatus::Canceled)
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Canceled
+        )
     }
 }
 

@@ -43,16 +43,26 @@ impl Ledger {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
         if sqlite {
-            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+            let path = url
+                .trim_start_matches("sqlite://")
+                .trim_start_matches("sqlite:");
             let path = path.split('?').next().unwrap_or_default();
-            if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Some(parent) = Path::new(path)
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(parent)?;
             }
         }
-        let pool = AnyPoolOptions::new().max_connections(if sqlite { 4 } else { 8 }).connect(url).await?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 4 } else { 8 })
+            .connect(url)
+            .await?;
         if sqlite {
             // Readers (the api) must not block the writer (the worker) nor the other way round.
-            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
         }
         MIGRATOR.run(&pool).await?;
         Ok(Ledger { pool })
@@ -64,7 +74,8 @@ impl Ledger {
     }
 
     pub async fn insert(&self, row: &LedgerRow) -> Result<(), Error> {
-        let params = serde_json::to_string(&row.params).map_err(|e| Error::Corrupt(e.to_string()))?;
+        let params =
+            serde_json::to_string(&row.params).map_err(|e| Error::Corrupt(e.to_string()))?;
         sqlx::query(&format!(
             "INSERT INTO jobs ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         ))
@@ -109,7 +120,10 @@ impl Ledger {
     }
 
     pub async fn delete(&self, id: JobId) -> Result<(), Error> {
-        sqlx::query("DELETE FROM jobs WHERE id = $1").bind(id.to_string()).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM jobs WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -125,17 +139,21 @@ impl Ledger {
     pub async fn page(&self, before: Option<JobId>, limit: u32) -> Result<Vec<LedgerRow>, Error> {
         let rows = match before {
             Some(id) => {
-                sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id < $1 ORDER BY id DESC LIMIT $2"))
-                    .bind(id.to_string())
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM jobs WHERE id < $1 ORDER BY id DESC LIMIT $2"
+                ))
+                .bind(id.to_string())
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
             }
             None => {
-                sqlx::query(&format!("SELECT {COLUMNS} FROM jobs ORDER BY id DESC LIMIT $1"))
-                    .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
-                    .await?
+                sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM jobs ORDER BY id DESC LIMIT $1"
+                ))
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?
             }
         };
         rows.iter().map(decode).collect()
@@ -160,7 +178,9 @@ fn decode(r: &AnyRow) -> Result<LedgerRow, Error> {
         created_ms: r.try_get("created_ms")?,
         started_ms: r.try_get("started_ms")?,
         finished_ms: r.try_get("finished_ms")?,
-        attempts: r.try_get::<i64, _>("attempts")?.clamp(0, i64::from(u32::MAX)) as u32,
+        attempts: r
+            .try_get::<i64, _>("attempts")?
+            .clamp(0, i64::from(u32::MAX)) as u32,
         audio_seconds: r.try_get("audio_seconds")?,
         compute_seconds: r.try_get("compute_seconds")?,
         ms_per_step: r.try_get("ms_per_step")?,

@@ -12,6 +12,7 @@
 //! The worker side of the contract is [`WorkerLink`].
 
 mod assemble;
+mod bytesize;
 mod error;
 pub mod eta;
 mod id;
@@ -20,12 +21,13 @@ mod queue;
 mod request;
 mod service;
 pub mod settings;
+pub mod telemetry;
 mod time;
 mod view;
 mod worker_link;
 
 pub use error::{CancelError, Error, SettingsError, SubmitError};
-pub use id::{JobId, JobStatus};
+pub use id::{InvalidJobId, JobId, JobStatus};
 pub use ledger::{Ledger, LedgerRow};
 pub use queue::QueuedJob;
 pub use request::{GenerationRequest, JobParams, ValidationError};

@@ -87,12 +87,18 @@ impl GenerationRequest {
         let prompt = self.prompt.trim().to_string();
         let chars = prompt.chars().count();
         if chars == 0 {
-            return Err(ValidationError { field: "prompt", message: "prompt must not be empty".into() });
+            return Err(ValidationError {
+                field: "prompt",
+                message: "prompt must not be empty".into(),
+            });
         }
         if chars > limits.max_prompt_chars {
             return Err(ValidationError {
                 field: "prompt",
-                message: format!("prompt must be at most {} characters, got {chars}", limits.max_prompt_chars),
+                message: format!(
+                    "prompt must be at most {} characters, got {chars}",
+                    limits.max_prompt_chars
+                ),
             });
         }
         if let Some(c) = prompt.chars().find(|c| c.is_control()) {
@@ -115,10 +121,18 @@ impl GenerationRequest {
             });
         }
         let top_p = bounded("top_p", self.top_p.unwrap_or(DEFAULT_TOP_P), 0.0, 1.0)?;
-        let temperature =
-            bounded("temperature", self.temperature.unwrap_or(DEFAULT_TEMPERATURE), 0.0, MAX_TEMPERATURE)?;
-        let guidance_scale =
-            bounded("guidance_scale", self.guidance_scale.unwrap_or(DEFAULT_GUIDANCE), 0.0, MAX_GUIDANCE)?;
+        let temperature = bounded(
+            "temperature",
+            self.temperature.unwrap_or(DEFAULT_TEMPERATURE),
+            0.0,
+            MAX_TEMPERATURE,
+        )?;
+        let guidance_scale = bounded(
+            "guidance_scale",
+            self.guidance_scale.unwrap_or(DEFAULT_GUIDANCE),
+            0.0,
+            MAX_GUIDANCE,
+        )?;
         let seed = match self.seed {
             Some(seed) if seed > MAX_SEED => {
                 return Err(ValidationError {
@@ -129,6 +143,14 @@ impl GenerationRequest {
             Some(seed) => seed,
             None => rand::random::<u64>() & MAX_SEED,
         };
-        Ok(JobParams { prompt, duration_seconds, top_k, top_p, temperature, guidance_scale, seed })
+        Ok(JobParams {
+            prompt,
+            duration_seconds,
+            top_k,
+            top_p,
+            temperature,
+            guidance_scale,
+            seed,
+        })
     }
 }

@@ -40,7 +40,13 @@ impl Coda {
         settings.validate()?;
         let queue = Queue::connect(&settings.redis.url, &settings.redis.namespace).await?;
         let ledger = Ledger::connect(&settings.database_url()).await?;
-        Ok(Coda { inner: Arc::new(Inner { settings: settings.clone(), queue, ledger }) })
+        Ok(Coda {
+            inner: Arc::new(Inner {
+                settings: settings.clone(),
+                queue,
+                ledger,
+            }),
+        })
     }
 
     pub fn settings(&self) -> &Settings {
@@ -62,11 +68,16 @@ impl Coda {
 
     /// `<storage.dir>/audio/<id>.wav`.
     pub fn audio_path(&self, id: JobId) -> PathBuf {
-        self.inner.settings.storage.dir.join("audio").join(format!("{id}.wav"))
+        self.inner
+            .settings
+            .storage
+            .dir
+            .join("audio")
+            .join(format!("{id}.wav"))
     }
 
     pub(crate) fn retention_seconds(&self) -> u64 {
-        self.inner.settings.storage.retention_hours * 3600
+        self.inner.settings.storage.retention_seconds()
     }
 
     /// Admits, records and enqueues a job. `client` identifies who asked (API key name or
@@ -78,7 +89,8 @@ impl Coda {
         let token = cancel_token();
         let created_ms = now_ms();
         let steps = queue.model_shape().await?.steps(params.duration_seconds);
-        let params_json = serde_json::to_string(&params).map_err(|e| SubmitError::Unavailable(e.to_string()))?;
+        let params_json =
+            serde_json::to_string(&params).map_err(|e| SubmitError::Unavailable(e.to_string()))?;
         let fields = [
             (field::STATUS, JobStatus::Queued.as_str().to_string()),
             (field::PARAMS, params_json),
@@ -87,17 +99,30 @@ impl Coda {
             (field::STEPS, steps.to_string()),
             (field::ATTEMPTS, "0".to_string()),
         ];
-        let (admission, count) =
-            queue.admit(id, client, limits.max_pending, limits.max_pending_per_client, &fields).await?;
+        let (admission, count) = queue
+            .admit(
+                id,
+                client,
+                limits.max_pending,
+                limits.max_pending_per_client,
+                &fields,
+            )
+            .await?;
         match admission {
             Admission::Admitted => {}
             Admission::QueueFull => {
-                let (retry_after_seconds, expected_wait) = self.full_queue_wait().await?;
-                return Err(SubmitError::QueueFull { retry_after_seconds, expected_wait });
+                let (retry_after_seconds, expected_wait) = self.full_queue_wait(count).await?;
+                return Err(SubmitError::QueueFull {
+                    retry_after_seconds,
+                    expected_wait,
+                });
             }
             Admission::ClientLimit => {
                 let retry_after_seconds = self.client_retry_after(client).await?;
-                return Err(SubmitError::ClientLimit { limit: count as usize, retry_after_seconds });
+                return Err(SubmitError::ClientLimit {
+                    limit: count as usize,
+                    retry_after_seconds,
+                });
             }
         }
         let row = LedgerRow {
@@ -126,8 +151,14 @@ impl Coda {
             }
             return Err(e.into());
         }
-        let view = self.job(id).await?.ok_or_else(|| SubmitError::Unavailable("job vanished".into()))?;
-        Ok(Submitted { view, cancel_token: token })
+        let view = self
+            .job(id)
+            .await?
+            .ok_or_else(|| SubmitError::Unavailable("job vanished".into()))?;
+        Ok(Submitted {
+            view,
+            cancel_token: token,
+        })
     }
 
     async fn forget(&self, id: JobId, client: &str) {
@@ -143,10 +174,15 @@ impl Coda {
             let row = self.inner.ledger.get(id).await?;
             return Ok(row.map(|r| assemble::from_row(&r, &self.context(eta::Speed::default(), 1))));
         };
-        let backlog = if live.status.is_final() { Default::default() } else { queue.backlog(Some(id)).await? };
+        let backlog = if live.status.is_final() {
+            Default::default()
+        } else {
+            queue.backlog(Some(id)).await?
+        };
         let speed = queue.speed().await?;
         let concurrency = self.concurrency().await?;
-        let (view, absolute) = assemble::from_live(id, &live, &backlog, &self.context(speed, concurrency));
+        let (view, absolute) =
+            assemble::from_live(id, &live, &backlog, &self.context(speed, concurrency));
         if let Some(((s_lo, s_hi), (f_lo, f_hi))) = absolute {
             // Best-effort: only keeps the next answer steady.
             let fields = [
@@ -166,19 +202,33 @@ impl Coda {
         self.cancel_checked(id, Some(&sha256_hex(token))).await
     }
 
-    pub(crate) async fn cancel_checked(&self, id: JobId, token_sha: Option<&str>) -> Result<JobView, CancelError> {
+    pub(crate) async fn cancel_checked(
+        &self,
+        id: JobId,
+        token_sha: Option<&str>,
+    ) -> Result<JobView, CancelError> {
         let now = now_ms();
-        let outcome = self.inner.queue.cancel(id, token_sha, now, self.retention_seconds()).await?;
+        let outcome = self
+            .inner
+            .queue
+            .cancel(id, token_sha, now, self.retention_seconds())
+            .await?;
         match outcome {
             CancelOutcome::NotFound => {
                 return match self.inner.ledger.get(id).await? {
-                    Some(row) if row.status.is_final() => Err(CancelError::AlreadyFinished { status: row.status }),
+                    Some(row) if row.status.is_final() => {
+                        Err(CancelError::AlreadyFinished { status: row.status })
+                    }
                     _ => Err(CancelError::NotFound),
                 }
             }
             CancelOutcome::Forbidden => return Err(CancelError::Forbidden),
             CancelOutcome::Finished => {
-                let status = self.job(id).await?.map(|v| v.status).unwrap_or(JobStatus::Canceled);
+                let status = self
+                    .job(id)
+                    .await?
+                    .map(|v| v.status)
+                    .unwrap_or(JobStatus::Canceled);
                 return Err(CancelError::AlreadyFinished { status });
             }
             CancelOutcome::Canceled => {
@@ -196,7 +246,10 @@ impl Coda {
     /// Ledger history, newest first. `cursor` is the last id of the previous page.
     pub async fn history(&self, cursor: Option<&str>, limit: u32) -> Result<Page, Error> {
         let before = match cursor {
-            Some(c) => Some(c.parse::<JobId>().map_err(|e| Error::BadCursor(e.to_string()))?),
+            Some(c) => Some(
+                c.parse::<JobId>()
+                    .map_err(|e| Error::BadCursor(e.to_string()))?,
+            ),
             None => None,
         };
         let limit = limit.clamp(1, MAX_PAGE);
@@ -209,10 +262,17 @@ impl Coda {
         let mut jobs = Vec::with_capacity(rows.len());
         for row in rows {
             // Unfinished jobs are told from their live state (position, progress).
-            let live = if row.status.is_final() { None } else { self.job(row.id).await? };
+            let live = if row.status.is_final() {
+                None
+            } else {
+                self.job(row.id).await?
+            };
             jobs.push(live.unwrap_or_else(|| assemble::from_row(&row, &ctx)));
         }
-        Ok(Page { jobs, next_cursor: next_cursor.flatten() })
+        Ok(Page {
+            jobs,
+            next_cursor: next_cursor.flatten(),
+        })
     }
 
     pub async fn queue(&self) -> Result<QueueView, Error> {
@@ -240,8 +300,13 @@ impl Coda {
 
     /// Ready when Redis and the ledger answer.
     pub async fn readiness(&self) -> Result<(), String> {
-        self.inner.queue.ping().await.map_err(|e| format!("redis: {e}"))?;
-        self.inner.ledger.ping().await.map_err(|e| format!("ledger: {e}"))?;
+        self.inner
+            .queue
+            .ping()
+            .await
+            // Both errors already name their dependency ("redis: …", "ledger: …").
+            .map_err(|e| e.to_string())?;
+        self.inner.ledger.ping().await.map_err(|e| e.to_string())?;
         Ok(())
     }
 
@@ -266,22 +331,49 @@ impl Coda {
     /// Slots of the live workers, or the configured concurrency when none is alive.
     async fn concurrency(&self) -> Result<u64, Error> {
         let (alive, slots) = self.workers().await?;
-        Ok(if alive == 0 { self.inner.settings.worker.concurrency as u64 } else { slots.max(1) })
+        Ok(if alive == 0 {
+            self.inner.settings.worker.concurrency as u64
+        } else {
+            slots.max(1)
+        })
     }
 
-    async fn full_queue_wait(&self) -> Result<(u64, Range), Error> {
-        let view = self.queue().await?;
-        let speed = self.inner.queue.speed().await?;
-        let shape = self.inner.queue.model_shape().await?;
+    /// `admitted` is the admission count, which may run ahead of the queue while other
+    /// submits are between admission and push; those jobs are counted at the default length.
+    async fn full_queue_wait(&self, admitted: u64) -> Result<(u64, Range), Error> {
+        let queue = &self.inner.queue;
+        let backlog = queue.backlog(None).await?;
+        let speed = queue.speed().await?;
+        let default_steps = queue.model_shape().await?.steps(DEFAULT_JOB_SECONDS);
+        let concurrency = self.concurrency().await?;
+        let unseen = admitted.saturating_sub(backlog.queued_total + backlog.running_jobs);
+        let ahead = Ahead {
+            jobs: backlog.jobs_ahead + unseen,
+            steps: backlog.steps_ahead + unseen * default_steps,
+            running_jobs: backlog.running_jobs,
+            running_remaining_steps: backlog.running_remaining_steps,
+            concurrency,
+        };
         // A slot frees when the next job finishes: about one job's time per slot.
-        let one_job = speed.job_seconds(shape.steps(DEFAULT_JOB_SECONDS)) / view.concurrency.max(1) as f64;
-        Ok((one_job.ceil().max(1.0) as u64, view.expected_wait_seconds))
+        let one_job = speed.job_seconds(default_steps) / concurrency.max(1) as f64;
+        let wait = eta::range(eta::start_seconds(&ahead, &speed), &speed);
+        Ok((one_job.ceil().max(1.0) as u64, wait))
     }
 
     async fn client_retry_after(&self, client: &str) -> Result<u64, Error> {
-        let oldest = self.inner.queue.client_jobs(client).await?.into_iter().min();
+        let oldest = self
+            .inner
+            .queue
+            .client_jobs(client)
+            .await?
+            .into_iter()
+            .min();
         let finish = match oldest {
-            Some(id) => self.job(id).await?.and_then(|v| v.eta).map(|e| e.finish_seconds.high),
+            Some(id) => self
+                .job(id)
+                .await?
+                .and_then(|v| v.eta)
+                .map(|e| e.finish_seconds.high),
             None => None,
         };
         Ok(finish.unwrap_or(1.0).ceil().max(1.0) as u64)

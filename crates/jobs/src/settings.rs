@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize, Serializer};
 
+pub use crate::bytesize::ByteSize;
 use crate::error::SettingsError;
 
 /// The pending queue is capped well below the size at which apalis-redis's fetch script fails
@@ -40,7 +41,10 @@ pub struct HttpSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self { addr: SocketAddr::from(([127, 0, 0, 1], 8080)), public_url: None }
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
+        }
     }
 }
 
@@ -55,7 +59,10 @@ pub struct RedisSettings {
 
 impl Default for RedisSettings {
     fn default() -> Self {
-        Self { url: "redis://127.0.0.1:6379".into(), namespace: "coda".into() }
+        Self {
+            url: "redis://127.0.0.1:6379".into(),
+            namespace: "coda".into(),
+        }
     }
 }
 
@@ -71,13 +78,27 @@ pub struct DatabaseSettings {
 pub struct StorageSettings {
     /// Data directory: audio results, models, the default SQLite ledger.
     pub dir: PathBuf,
-    /// How long finished jobs keep their audio and live state.
+    /// How long finished jobs keep their audio and live state (the ledger keeps the row).
     pub retention_hours: u64,
+    /// The same in seconds, for short-lived deployments and tests; overrides `retention_hours`.
+    pub retention_seconds: Option<u64>,
+}
+
+impl StorageSettings {
+    /// The effective retention in seconds.
+    pub fn retention_seconds(&self) -> u64 {
+        self.retention_seconds
+            .unwrap_or(self.retention_hours.saturating_mul(3600))
+    }
 }
 
 impl Default for StorageSettings {
     fn default() -> Self {
-        Self { dir: PathBuf::from("./data"), retention_hours: 24 }
+        Self {
+            dir: PathBuf::from("./data"),
+            retention_hours: 24,
+            retention_seconds: None,
+        }
     }
 }
 
@@ -98,6 +119,9 @@ pub struct WorkerSettings {
     pub name: Option<String>,
     /// Power draw of the accelerator while generating, for energy accounting; 0 = not reported.
     pub device_watts: f64,
+    /// Memory this worker may use (`8GiB`, `512MiB`, or bytes); `None` = unchecked. At start the
+    /// model's measured footprint times `worker.concurrency` must fit.
+    pub memory_budget: Option<ByteSize>,
 }
 
 impl Default for WorkerSettings {
@@ -110,6 +134,7 @@ impl Default for WorkerSettings {
             shutdown_timeout_seconds: 30,
             name: None,
             device_watts: 0.0,
+            memory_budget: None,
         }
     }
 }
@@ -127,7 +152,11 @@ pub struct ModelSettings {
 
 impl Default for ModelSettings {
     fn default() -> Self {
-        Self { id: "tiny".into(), quantization: "none".into(), threads: None }
+        Self {
+            id: "tiny".into(),
+            quantization: "none".into(),
+            threads: None,
+        }
     }
 }
 
@@ -142,7 +171,10 @@ pub struct QueueSettings {
 
 impl Default for QueueSettings {
     fn default() -> Self {
-        Self { max_pending: 1000, max_pending_per_client: 5 }
+        Self {
+            max_pending: 1000,
+            max_pending_per_client: 5,
+        }
     }
 }
 
@@ -155,7 +187,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_duration_seconds: 30.0, max_prompt_chars: 500 }
+        Self {
+            max_duration_seconds: 30.0,
+            max_prompt_chars: 500,
+        }
     }
 }
 
@@ -178,53 +213,131 @@ impl Settings {
     pub fn validate(&self) -> Result<(), SettingsError> {
         let fail = |key: &'static str, message: String| Err(SettingsError { key, message });
         let ns = &self.redis.namespace;
-        if ns.is_empty() || ns.chars().any(|c| c.is_whitespace() || c == '{' || c == '}') {
-            return fail("redis.namespace", format!("redis.namespace must be a non-empty word without spaces or braces, got {ns:?}"));
+        if ns.is_empty()
+            || ns
+                .chars()
+                .any(|c| c.is_whitespace() || c == '{' || c == '}')
+        {
+            return fail(
+                "redis.namespace",
+                format!(
+                    "redis.namespace must be a non-empty word without spaces or braces, got {ns:?}"
+                ),
+            );
         }
         if self.redis.url.trim().is_empty() {
             return fail("redis.url", "redis.url must not be empty".into());
         }
         let w = &self.worker;
         if w.concurrency < 1 {
-            return fail("worker.concurrency", format!("worker.concurrency must be ≥ 1, got {}", w.concurrency));
+            return fail(
+                "worker.concurrency",
+                format!("worker.concurrency must be ≥ 1, got {}", w.concurrency),
+            );
         }
         if w.max_attempts < 1 {
-            return fail("worker.max_attempts", format!("worker.max_attempts must be ≥ 1, got {}", w.max_attempts));
+            return fail(
+                "worker.max_attempts",
+                format!("worker.max_attempts must be ≥ 1, got {}", w.max_attempts),
+            );
         }
         if !(1..=300).contains(&w.heartbeat_seconds) {
-            return fail("worker.heartbeat_seconds", format!("worker.heartbeat_seconds must be in 1..=300, got {}", w.heartbeat_seconds));
+            return fail(
+                "worker.heartbeat_seconds",
+                format!(
+                    "worker.heartbeat_seconds must be in 1..=300, got {}",
+                    w.heartbeat_seconds
+                ),
+            );
         }
         if !(10..=60_000).contains(&w.poll_interval_ms) {
-            return fail("worker.poll_interval_ms", format!("worker.poll_interval_ms must be in 10..=60000, got {}", w.poll_interval_ms));
+            return fail(
+                "worker.poll_interval_ms",
+                format!(
+                    "worker.poll_interval_ms must be in 10..=60000, got {}",
+                    w.poll_interval_ms
+                ),
+            );
         }
         if !w.device_watts.is_finite() || w.device_watts < 0.0 {
-            return fail("worker.device_watts", format!("worker.device_watts must be a finite number ≥ 0, got {}", w.device_watts));
+            return fail(
+                "worker.device_watts",
+                format!(
+                    "worker.device_watts must be a finite number ≥ 0, got {}",
+                    w.device_watts
+                ),
+            );
         }
         if self.model.id.trim().is_empty() {
             return fail("model.id", "model.id must not be empty".into());
         }
         if !QUANTIZATIONS.contains(&self.model.quantization.as_str()) {
-            return fail("model.quantization", format!("model.quantization must be one of {QUANTIZATIONS:?}, got {:?}", self.model.quantization));
+            return fail(
+                "model.quantization",
+                format!(
+                    "model.quantization must be one of {QUANTIZATIONS:?}, got {:?}",
+                    self.model.quantization
+                ),
+            );
         }
         if self.model.threads == Some(0) {
             return fail("model.threads", "model.threads must be ≥ 1 when set".into());
         }
         let q = &self.queue;
         if !(1..=MAX_PENDING_CEILING).contains(&q.max_pending) {
-            return fail("queue.max_pending", format!("queue.max_pending must be in 1..={MAX_PENDING_CEILING}, got {}", q.max_pending));
+            return fail(
+                "queue.max_pending",
+                format!(
+                    "queue.max_pending must be in 1..={MAX_PENDING_CEILING}, got {}",
+                    q.max_pending
+                ),
+            );
         }
-        if q.max_pending_per_client < 1 || q.max_pending_per_client > q.max_pending {
-            return fail("queue.max_pending_per_client", format!("queue.max_pending_per_client must be in 1..=queue.max_pending ({}), got {}", q.max_pending, q.max_pending_per_client));
+        if q.max_pending_per_client < 1 {
+            return fail(
+                "queue.max_pending_per_client",
+                format!(
+                    "queue.max_pending_per_client must be ≥ 1, got {}",
+                    q.max_pending_per_client
+                ),
+            );
         }
         let l = &self.limits;
         if !l.max_duration_seconds.is_finite() || !(1.0..=600.0).contains(&l.max_duration_seconds) {
-            return fail("limits.max_duration_seconds", format!("limits.max_duration_seconds must be in 1..=600, got {}", l.max_duration_seconds));
+            return fail(
+                "limits.max_duration_seconds",
+                format!(
+                    "limits.max_duration_seconds must be in 1..=600, got {}",
+                    l.max_duration_seconds
+                ),
+            );
         }
         if !(1..=10_000).contains(&l.max_prompt_chars) {
-            return fail("limits.max_prompt_chars", format!("limits.max_prompt_chars must be in 1..=10000, got {}", l.max_prompt_chars));
+            return fail(
+                "limits.max_prompt_chars",
+                format!(
+                    "limits.max_prompt_chars must be in 1..=10000, got {}",
+                    l.max_prompt_chars
+                ),
+            );
+        }
+        if self.storage.retention_seconds == Some(0) {
+            return fail(
+                "storage.retention_seconds",
+                "storage.retention_seconds must be ≥ 1 when set".into(),
+            );
+        }
+        if w.memory_budget.is_some_and(|b| b.0 == 0) {
+            return fail(
+                "worker.memory_budget",
+                "worker.memory_budget must be more than 0 bytes when set".into(),
+            );
         }
         if self.storage.retention_hours < 1 {
-            return fail("storage.retention_hours", "storage.retention_hours must be ≥ 1".into());
+            return fail(
+                "storage.retention_hours",
+                "storage.retention_hours must be ≥ 1".into(),
+            );
         }
         Ok(())
     }
@@ -233,7 +346,10 @@ impl Settings {
     pub fn database_url(&self) -> String {
         match &self.database.url {
             Some(url) => url.clone(),
-            None => format!("sqlite://{}?mode=rwc", self.storage.dir.join("coda.db").display()),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.storage.dir.join("coda.db").display()
+            ),
         }
     }
 }

@@ -47,7 +47,10 @@ pub struct Range {
 
 impl Range {
     pub fn point(value: f64) -> Self {
-        Range { low: value, high: value }
+        Range {
+            low: value,
+            high: value,
+        }
     }
 }
 

@@ -48,7 +48,8 @@ pub struct Finish {
 
 impl Finish {
     pub fn ms_per_step(&self) -> Option<f64> {
-        (self.decode_steps > 0 && self.decode_ms > 0.0).then(|| self.decode_ms / self.decode_steps as f64)
+        (self.decode_steps > 0 && self.decode_ms > 0.0)
+            .then(|| self.decode_ms / self.decode_steps as f64)
     }
 }
 
@@ -67,7 +68,10 @@ pub struct WorkerLink {
 
 impl WorkerLink {
     pub(crate) fn new(coda: Coda, name: &str) -> Self {
-        WorkerLink { coda, name: name.to_string() }
+        WorkerLink {
+            coda,
+            name: name.to_string(),
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -116,7 +120,8 @@ impl WorkerLink {
                 let error = format!(
                     "gave up after {attempts} attempts: the worker stopped while running this job every time"
                 );
-                self.finish(id, &Finish::nothing(Outcome::Failed { error })).await?;
+                self.finish(id, &Finish::nothing(Outcome::Failed { error }))
+                    .await?;
                 Ok(Start::Exhausted { attempts })
             }
         }
@@ -124,7 +129,10 @@ impl WorkerLink {
 
     /// `stage` is `encoding_prompt`, `composing` or `rendering_audio`.
     pub async fn stage(&self, id: JobId, stage: &str) -> Result<(), Error> {
-        self.coda.queue_handle().set_fields(id, &[(field::STAGE, stage.to_string())]).await
+        self.coda
+            .queue_handle()
+            .set_fields(id, &[(field::STAGE, stage.to_string())])
+            .await
     }
 
     pub async fn progress(&self, id: JobId, step: u64, total: u64) -> Result<(), Error> {
@@ -145,13 +153,18 @@ impl WorkerLink {
     pub async fn finish(&self, id: JobId, finish: &Finish) -> Result<(), Error> {
         let now = now_ms();
         let (status, error, audio_seconds) = match &finish.outcome {
-            Outcome::Succeeded { audio_seconds } => (JobStatus::Succeeded, None, Some(*audio_seconds)),
+            Outcome::Succeeded { audio_seconds } => {
+                (JobStatus::Succeeded, None, Some(*audio_seconds))
+            }
             Outcome::Failed { error } => (JobStatus::Failed, Some(error.clone()), None),
             Outcome::Canceled => (JobStatus::Canceled, None, None),
         };
         let ran = finish.compute_seconds > 0.0;
         let ms_per_step = finish.ms_per_step();
-        let mut fields = vec![(field::STATUS, status.as_str().to_string()), (field::FINISHED, now.to_string())];
+        let mut fields = vec![
+            (field::STATUS, status.as_str().to_string()),
+            (field::FINISHED, now.to_string()),
+        ];
         if let Some(e) = &error {
             fields.push((field::ERROR, e.clone()));
         }
@@ -165,7 +178,6 @@ impl WorkerLink {
             fields.push((field::MS_PER_STEP, m.to_string()));
         }
         let queue = self.coda.queue_handle();
-        queue.finish(id, self.coda.retention_seconds(), &fields).await?;
         self.ledger_update(id, |row| {
             row.status = status;
             row.finished_ms = Some(now);
@@ -175,6 +187,10 @@ impl WorkerLink {
             row.ms_per_step = ms_per_step;
         })
         .await?;
+        // The ledger first: whoever sees the final status in Redis finds it in history too.
+        queue
+            .finish(id, self.coda.retention_seconds(), &fields)
+            .await?;
         // Only complete runs say how fast a whole job is.
         if let (Some(m), JobStatus::Succeeded) = (ms_per_step, status) {
             if let Err(e) = queue.record_speed(m, Some(finish.overhead_ms)).await {
@@ -186,17 +202,26 @@ impl WorkerLink {
 
     /// Seeds the estimates from a measurement outside the queue (the warm-up run).
     pub async fn record_speed(&self, ms_per_step: f64, overhead_ms: f64) -> Result<(), Error> {
-        self.coda.queue_handle().record_speed(ms_per_step, Some(overhead_ms)).await
+        self.coda
+            .queue_handle()
+            .record_speed(ms_per_step, Some(overhead_ms))
+            .await
     }
 
     pub async fn publish_model(&self, facts: ModelFacts) -> Result<(), Error> {
-        let shape = ModelShape { frame_rate: facts.frame_rate, codebooks: facts.codebooks };
+        let shape = ModelShape {
+            frame_rate: facts.frame_rate,
+            codebooks: facts.codebooks,
+        };
         self.coda.queue_handle().publish_model(shape).await
     }
 
     /// Tells api processes this worker is alive and how many jobs it runs at once.
     pub async fn heartbeat(&self, slots: usize) -> Result<(), Error> {
-        self.coda.queue_handle().heartbeat(&self.name, slots, now_ms()).await
+        self.coda
+            .queue_handle()
+            .heartbeat(&self.name, slots, now_ms())
+            .await
     }
 
     /// Removes this worker from the liveness records (clean shutdown).
@@ -209,7 +234,11 @@ impl WorkerLink {
         self.coda.queue_handle().sweep_finished().await
     }
 
-    async fn ledger_update(&self, id: JobId, change: impl FnOnce(&mut crate::ledger::LedgerRow)) -> Result<(), Error> {
+    async fn ledger_update(
+        &self,
+        id: JobId,
+        change: impl FnOnce(&mut crate::ledger::LedgerRow),
+    ) -> Result<(), Error> {
         let ledger = self.coda.ledger();
         match ledger.get(id).await? {
             Some(mut row) => {
@@ -227,6 +256,12 @@ impl WorkerLink {
 impl Finish {
     /// An outcome reached without running the model.
     pub fn nothing(outcome: Outcome) -> Self {
-        Finish { outcome, compute_seconds: 0.0, decode_steps: 0, decode_ms: 0.0, overhead_ms: 0.0 }
+        Finish {
+            outcome,
+            compute_seconds: 0.0,
+            decode_steps: 0,
+            decode_ms: 0.0,
+            overhead_ms: 0.0,
+        }
     }
 }

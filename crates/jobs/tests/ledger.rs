@@ -42,7 +42,10 @@ async fn round_trip(ledger: &Ledger) {
     b.error = Some("out of memory: ünïcode kept".into());
     ledger.insert(&b).await.unwrap();
     let page = ledger.page(None, 10).await.unwrap();
-    assert_eq!(page.iter().map(|r| r.id).collect::<Vec<_>>(), vec![b.id, a.id]);
+    assert_eq!(
+        page.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![b.id, a.id]
+    );
     assert_eq!(page[0].error, b.error);
     assert_eq!(ledger.page(Some(b.id), 10).await.unwrap().len(), 1);
 
@@ -54,11 +57,15 @@ async fn round_trip(ledger: &Ledger) {
 async fn sqlite_round_trip_creates_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/coda.db");
-    let ledger = Ledger::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+    let ledger = Ledger::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
     assert!(path.exists());
     round_trip(&ledger).await;
     // Migrations are idempotent: a second process connects to the same file.
-    Ledger::connect(&format!("sqlite://{}?mode=rwc", path.display())).await.unwrap();
+    Ledger::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

@@ -18,9 +18,16 @@ fn request() -> GenerationRequest {
 #[test]
 fn defaults_follow_audiocraft_and_seed_is_js_safe() {
     let p = request().validate(&Limits::default()).unwrap();
-    assert_eq!((p.top_k, p.top_p, p.temperature, p.guidance_scale), (250, 0.0, 1.0, 3.0));
+    assert_eq!(
+        (p.top_k, p.top_p, p.temperature, p.guidance_scale),
+        (250, 0.0, 1.0, 3.0)
+    );
     assert!(p.seed < (1 << 53));
-    let q = GenerationRequest { prompt: "  padded  ".into(), seed: Some(42), ..request() };
+    let q = GenerationRequest {
+        prompt: "  padded  ".into(),
+        seed: Some(42),
+        ..request()
+    };
     let q = q.validate(&Limits::default()).unwrap();
     assert_eq!((q.prompt.as_str(), q.seed), ("padded", 42));
 }
@@ -49,22 +56,51 @@ fn bad_inputs_name_their_field() {
         tweak(&mut r);
         let err = r.clone().validate(&Limits::default()).expect_err(field);
         assert_eq!(err.field, field, "{r:?}");
-        assert!(err.message.contains(field), "message names the field: {}", err.message);
+        assert!(
+            err.message.contains(field),
+            "message names the field: {}",
+            err.message
+        );
     }
 }
 
 #[test]
 fn limits_come_from_settings() {
-    let limits = Limits { max_duration_seconds: 5.0, max_prompt_chars: 4 };
-    assert_eq!(GenerationRequest { duration_seconds: 6.0, prompt: "abc".into(), ..request() }.validate(&limits).unwrap_err().field, "duration_seconds");
-    let err = GenerationRequest { duration_seconds: 2.0, prompt: "abcde".into(), ..request() }.validate(&limits).unwrap_err();
-    assert!(err.message.contains('4') && err.message.contains('5'), "{}", err.message);
+    let limits = Limits {
+        max_duration_seconds: 5.0,
+        max_prompt_chars: 4,
+    };
+    assert_eq!(
+        GenerationRequest {
+            duration_seconds: 6.0,
+            prompt: "abc".into(),
+            ..request()
+        }
+        .validate(&limits)
+        .unwrap_err()
+        .field,
+        "duration_seconds"
+    );
+    let err = GenerationRequest {
+        duration_seconds: 2.0,
+        prompt: "abcde".into(),
+        ..request()
+    }
+    .validate(&limits)
+    .unwrap_err();
+    assert!(
+        err.message.contains('4') && err.message.contains('5'),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
 fn unknown_fields_are_rejected() {
-    let err = serde_json::from_str::<GenerationRequest>(r#"{"prompt":"x","duration_seconds":2,"tempo":120}"#)
-        .unwrap_err();
+    let err = serde_json::from_str::<GenerationRequest>(
+        r#"{"prompt":"x","duration_seconds":2,"tempo":120}"#,
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("tempo"), "{err}");
     let err = serde_json::from_str::<Settings>(r#"{"worker":{"concurency":2}}"#).unwrap_err();
     assert!(err.to_string().contains("concurency"), "{err}");
@@ -90,7 +126,13 @@ fn settings_validation_names_the_key() {
 fn job_ids_are_ulids_only() {
     let id = JobId::new();
     assert_eq!(id.to_string().parse::<JobId>().unwrap(), id);
-    for bad in ["", "../../etc/passwd", "01ARZ3NDEKTSV4RRFFQ69G5FA", "01ARZ3NDEKTSV4RRFFQ69G5FAV/", "coda:job:x"] {
+    for bad in [
+        "",
+        "../../etc/passwd",
+        "01ARZ3NDEKTSV4RRFFQ69G5FA",
+        "01ARZ3NDEKTSV4RRFFQ69G5FAV/",
+        "coda:job:x",
+    ] {
         assert!(bad.parse::<JobId>().is_err(), "{bad:?}");
     }
     let later = JobId::new();

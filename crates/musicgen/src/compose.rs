@@ -14,9 +14,9 @@ use crate::model::MusicGen;
 
 /// Encoder states and cross-attention mask for a job: one row, or two with guidance (the
 /// prompt, then an unconditional row of zeros that attends to nothing).
-struct Conditioning {
-    states: Tensor,
-    mask: Tensor,
+pub(crate) struct Conditioning {
+    pub(crate) states: Tensor,
+    pub(crate) mask: Tensor,
     guidance: Option<f64>,
 }
 
@@ -74,7 +74,10 @@ impl MusicGen {
                 };
                 row.push(token);
             }
-            observer.on_stage(Stage::Composing { step: step + 1, total });
+            observer.on_stage(Stage::Composing {
+                step: step + 1,
+                total,
+            });
         }
         timings.decode_steps = total;
         timings.decode_ms = millis(started);
@@ -84,8 +87,17 @@ impl MusicGen {
         let codes = pattern.undo(&delayed);
         let samples = self.decode_audio(&codes)?;
         timings.audio_ms = millis(started);
-        tracing::debug!(?timings, frames = params.frames, "musicgen generation finished");
-        Ok(Generation { codes, samples, sample_rate: self.sample_rate(), timings })
+        tracing::debug!(
+            ?timings,
+            frames = params.frames,
+            "musicgen generation finished"
+        );
+        Ok(Generation {
+            codes,
+            samples,
+            sample_rate: self.sample_rate(),
+            timings,
+        })
     }
 
     /// Guided logits `[K, vocab]` of the first decoding step (every codebook fed the start
@@ -108,15 +120,19 @@ impl MusicGen {
         }
     }
 
-    fn conditioning(&self, ids: &[u32], guidance: f64) -> Result<Conditioning> {
+    pub(crate) fn conditioning(&self, ids: &[u32], guidance: f64) -> Result<Conditioning> {
         let ids = ids.to_vec();
         let ones = vec![1u32; ids.len()];
-        let states = self.encode_prompt_ids_projected(&[ids], &[ones.clone()])?;
+        let states = self.encode_prompt_ids_projected(&[ids], std::slice::from_ref(&ones))?;
         let mask = Tensor::from_vec(ones, (1, states.dim(1)?), &self.device)?;
         // Exactly 1.0 makes the unconditional row irrelevant: skip it and halve the work.
         #[expect(clippy::float_cmp, reason = "only the exact no-op scale is special")]
         if guidance == 1.0 {
-            return Ok(Conditioning { states, mask, guidance: None });
+            return Ok(Conditioning {
+                states,
+                mask,
+                guidance: None,
+            });
         }
         Ok(Conditioning {
             states: Tensor::cat(&[&states, &states.zeros_like()?], 0)?,
@@ -127,7 +143,12 @@ impl MusicGen {
 
     /// One decoding step fed `inputs` (one token per codebook) in every batch row; returns the
     /// guided logits `[K, vocab]`.
-    fn guided_step(&self, state: &mut DecoderState, inputs: &[u32], cond: &Conditioning) -> Result<Tensor> {
+    pub(crate) fn guided_step(
+        &self,
+        state: &mut DecoderState,
+        inputs: &[u32],
+        cond: &Conditioning,
+    ) -> Result<Tensor> {
         let rows = cond.states.dim(0)?;
         let k = inputs.len();
         let tokens = Tensor::from_slice(inputs, (1, k, 1), &self.device)?.repeat((rows, 1, 1))?;
@@ -151,9 +172,16 @@ fn sampling(params: &GenerationParams) -> Sampling {
     }
     match (params.top_k, params.top_p > 0.0) {
         (0, false) => Sampling::All { temperature },
-        (0, true) => Sampling::TopP { p: params.top_p, temperature },
+        (0, true) => Sampling::TopP {
+            p: params.top_p,
+            temperature,
+        },
         (k, false) => Sampling::TopK { k, temperature },
-        (k, true) => Sampling::TopKThenTopP { k, p: params.top_p, temperature },
+        (k, true) => Sampling::TopKThenTopP {
+            k,
+            p: params.top_p,
+            temperature,
+        },
     }
 }
 

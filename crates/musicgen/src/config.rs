@@ -171,7 +171,10 @@ impl MusicgenConfig {
             ));
         }
         if !matches!(a.pad_mode.as_str(), "reflect" | "constant") {
-            return Err(format!("audio_encoder.pad_mode `{}` is not supported", a.pad_mode));
+            return Err(format!(
+                "audio_encoder.pad_mode `{}` is not supported",
+                a.pad_mode
+            ));
         }
         if a.upsampling_ratios.is_empty() || a.upsampling_ratios.contains(&0) {
             return Err("audio_encoder.upsampling_ratios must be non-empty and positive".into());

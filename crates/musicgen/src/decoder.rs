@@ -41,11 +41,26 @@ impl Attention {
     /// `[b, t, dim]` → `[b, heads, t, head_dim]`.
     fn split(&self, x: &Tensor) -> CandleResult<Tensor> {
         let (b, t, _) = x.dims3()?;
-        x.reshape((b, t, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous()
+        x.reshape((b, t, self.heads, self.head_dim))?
+            .transpose(1, 2)?
+            .contiguous()
     }
 
-    fn attend(&self, x: &Tensor, k: &Tensor, v: &Tensor, bias: Option<&Tensor>) -> CandleResult<Tensor> {
+    fn attend(
+        &self,
+        x: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        bias: Option<&Tensor>,
+    ) -> CandleResult<Tensor> {
         let (b, t, dim) = x.dims3()?;
+        if t == 1 && bias.is_none() {
+            // One new position against the cache: one kernel instead of many tiny matmuls.
+            let q = self.split(&self.q.forward(x)?)?;
+            let scale = (self.head_dim as f64).powf(-0.5);
+            let attn = crate::attention::single_query_attention(&q, k, v, scale)?;
+            return self.out.forward(&attn.reshape((b, t, dim))?);
+        }
         let q = (self.split(&self.q.forward(x)?)? * (self.head_dim as f64).powf(-0.5))?;
         let scores = q.matmul(&k.t()?)?;
         let scores = match bias {
@@ -53,7 +68,8 @@ impl Attention {
             None => scores,
         };
         let attn = candle_nn::ops::softmax_last_dim(&scores)?.matmul(v)?;
-        self.out.forward(&attn.transpose(1, 2)?.reshape((b, t, dim))?)
+        self.out
+            .forward(&attn.transpose(1, 2)?.reshape((b, t, dim))?)
     }
 }
 
@@ -95,12 +111,20 @@ pub(crate) struct DecoderState {
 
 impl Decoder {
     /// `text_dim`: width of the encoder states cross-attention reads (after any projection).
-    pub fn load(w: &Weights, cfg: &DecoderConfig, text_dim: usize, device: &Device) -> Result<Self> {
+    pub fn load(
+        w: &Weights,
+        cfg: &DecoderConfig,
+        text_dim: usize,
+        device: &Device,
+    ) -> Result<Self> {
         let p = "decoder.model.decoder";
         let d = cfg.hidden_size;
         let embeds = (0..cfg.num_codebooks)
             .map(|k| {
-                let t = w.get(&format!("{p}.embed_tokens.{k}.weight"), &[cfg.vocab_size + 1, d])?;
+                let t = w.get(
+                    &format!("{p}.embed_tokens.{k}.weight"),
+                    &[cfg.vocab_size + 1, d],
+                )?;
                 Ok(Embedding::new(t, d))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -112,7 +136,13 @@ impl Decoder {
                     self_attn_norm: layer_norm(w, &format!("{l}.self_attn_layer_norm"), d)?,
                     self_attn: Attention::load(w, &format!("{l}.self_attn"), d, d, heads)?,
                     cross_attn_norm: layer_norm(w, &format!("{l}.encoder_attn_layer_norm"), d)?,
-                    cross_attn: Attention::load(w, &format!("{l}.encoder_attn"), d, text_dim, heads)?,
+                    cross_attn: Attention::load(
+                        w,
+                        &format!("{l}.encoder_attn"),
+                        d,
+                        text_dim,
+                        heads,
+                    )?,
                     ff_norm: layer_norm(w, &format!("{l}.final_layer_norm"), d)?,
                     fc1: Linear::load(w, &format!("{l}.fc1"), d, cfg.ffn_dim, false)?,
                     fc2: Linear::load(w, &format!("{l}.fc2"), cfg.ffn_dim, d, false)?,
@@ -120,7 +150,15 @@ impl Decoder {
             })
             .collect::<Result<Vec<_>>>()?;
         let heads = (0..cfg.num_codebooks)
-            .map(|k| Linear::load(w, &format!("decoder.lm_heads.{k}"), d, cfg.vocab_size, false))
+            .map(|k| {
+                Linear::load(
+                    w,
+                    &format!("decoder.lm_heads.{k}"),
+                    d,
+                    cfg.vocab_size,
+                    false,
+                )
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(Self {
             embeds,
@@ -134,19 +172,32 @@ impl Decoder {
 
     /// Prepares a job: `encoder` `[b, s, text_dim]` (already projected and masked), `mask`
     /// `[b, s]` (1 = attend). `max_len`: how many positions the job will feed in total.
-    pub fn start(&self, encoder: &Tensor, mask: &Tensor, max_len: usize) -> CandleResult<DecoderState> {
+    pub fn start(
+        &self,
+        encoder: &Tensor,
+        mask: &Tensor,
+        max_len: usize,
+    ) -> CandleResult<DecoderState> {
         let (b, s, _) = encoder.dims3()?;
         let cross_kv = self
             .layers
             .iter()
             .map(|l| {
                 let a = &l.cross_attn;
-                Ok((a.split(&a.k.forward(encoder)?)?, a.split(&a.v.forward(encoder)?)?))
+                Ok((
+                    a.split(&a.k.forward(encoder)?)?,
+                    a.split(&a.v.forward(encoder)?)?,
+                ))
             })
             .collect::<CandleResult<Vec<_>>>()?;
-        let cross_bias = ((1.0 - mask.to_dtype(DType::F32)?)? * f64::from(MASKED))?.reshape((b, 1, 1, s))?;
+        let cross_bias =
+            ((1.0 - mask.to_dtype(DType::F32)?)? * f64::from(MASKED))?.reshape((b, 1, 1, s))?;
         Ok(DecoderState {
-            self_kv: self.layers.iter().map(|_| KvCache::new(2, max_len.max(1))).collect(),
+            self_kv: self
+                .layers
+                .iter()
+                .map(|_| KvCache::new(2, max_len.max(1)))
+                .collect(),
             cross_kv,
             cross_bias,
             position: 0,
@@ -168,7 +219,9 @@ impl Decoder {
         let positions = sinusoidal_positions(state.position, t, d, &self.device)?;
         x = x.broadcast_add(&positions)?;
         let past = state.position;
-        let causal = (t > 1).then(|| causal_bias(past, t, &self.device)).transpose()?;
+        let causal = (t > 1)
+            .then(|| causal_bias(past, t, &self.device))
+            .transpose()?;
 
         for (i, layer) in self.layers.iter().enumerate() {
             let h = layer.self_attn_norm.forward(&x)?;
@@ -179,13 +232,18 @@ impl Decoder {
 
             let h = layer.cross_attn_norm.forward(&x)?;
             let (ck, cv) = &state.cross_kv[i];
-            x = (x + layer.cross_attn.attend(&h, ck, cv, Some(&state.cross_bias))?)?;
+            x = (x + layer
+                .cross_attn
+                .attend(&h, ck, cv, Some(&state.cross_bias))?)?;
 
             let h = layer.ff_norm.forward(&x)?;
             x = (&x + layer.fc2.forward(&layer.fc1.forward(&h)?.gelu_erf()?)?)?;
         }
         state.position += t;
-        let last = self.norm.forward(&x.narrow(1, t - 1, 1)?)?.reshape((b, d))?;
+        let last = self
+            .norm
+            .forward(&x.narrow(1, t - 1, 1)?)?
+            .reshape((b, d))?;
         let logits = self
             .heads
             .iter()
@@ -197,7 +255,12 @@ impl Decoder {
 
 /// `[t, d]` embeddings of positions `start..start + t`: cosines in the first half, sines in the
 /// second, frequencies `exp(−j·ln(10000)/(half−1))` — the layout transformers uses for MusicGen.
-pub(crate) fn sinusoidal_positions(start: usize, t: usize, d: usize, device: &Device) -> CandleResult<Tensor> {
+pub(crate) fn sinusoidal_positions(
+    start: usize,
+    t: usize,
+    d: usize,
+    device: &Device,
+) -> CandleResult<Tensor> {
     let half = d / 2;
     // f32 throughout, like the reference, so positions far into a long piece still agree.
     let step = ((10000f64).ln() / (half as f64 - 1.0).max(1.0)) as f32;

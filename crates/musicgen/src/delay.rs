@@ -54,8 +54,14 @@ mod tests {
 
     #[test]
     fn three_frames_of_four_codebooks() {
-        let pattern = DelayPattern { codebooks: 4, frames: 3, pad: 9 };
-        let codes: Vec<Vec<u32>> = (0..4).map(|k| (0..3).map(|t| 10 * k + t).collect()).collect();
+        let pattern = DelayPattern {
+            codebooks: 4,
+            frames: 3,
+            pad: 9,
+        };
+        let codes: Vec<Vec<u32>> = (0..4)
+            .map(|k| (0..3).map(|t| 10 * k + t).collect())
+            .collect();
         let delayed = pattern.apply(&codes);
         assert_eq!(pattern.steps(), 6);
         assert_eq!(delayed[0], vec![9, 0, 1, 2, 9, 9, 9]);

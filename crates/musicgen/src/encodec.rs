@@ -46,7 +46,12 @@ pub(crate) struct EncodecDecoder {
 
 impl EncodecDecoder {
     /// Loads the first `num_codebooks` quantizer codebooks and the decoder stack.
-    pub fn load(w: &Weights, cfg: &EncodecConfig, num_codebooks: usize, device: &Device) -> Result<Self> {
+    pub fn load(
+        w: &Weights,
+        cfg: &EncodecConfig,
+        num_codebooks: usize,
+        device: &Device,
+    ) -> Result<Self> {
         let codebooks = (0..num_codebooks)
             .map(|i| {
                 w.get(
@@ -73,14 +78,32 @@ impl EncodecDecoder {
             1,
             style,
         )?));
-        layers.push(Layer::Lstm(Lstm::load(w, &p(1), first_width, cfg.num_lstm_layers)?));
+        layers.push(Layer::Lstm(Lstm::load(
+            w,
+            &p(1),
+            first_width,
+            cfg.num_lstm_layers,
+        )?));
         for &ratio in &cfg.upsampling_ratios {
             let width = scale * cfg.num_filters;
             layers.push(Layer::Elu);
-            let up = ConvTranspose1d::load(w, &p(layers.len()), (width, width / 2, 2 * ratio), ratio, style)?;
+            let up = ConvTranspose1d::load(
+                w,
+                &p(layers.len()),
+                (width, width / 2, 2 * ratio),
+                ratio,
+                style,
+            )?;
             layers.push(Layer::Upsample(up));
             for j in 0..cfg.num_residual_layers {
-                let block = load_residual(w, &p(layers.len()), cfg, width / 2, cfg.dilation_growth_rate.pow(j as u32), style)?;
+                let block = load_residual(
+                    w,
+                    &p(layers.len()),
+                    cfg,
+                    width / 2,
+                    cfg.dilation_growth_rate.pow(j as u32),
+                    style,
+                )?;
                 layers.push(Layer::Residual(block));
             }
             scale /= 2;
@@ -113,9 +136,15 @@ impl EncodecDecoder {
         }
         let frames = codes[0].len();
         if frames == 0 || codes.iter().any(|row| row.len() != frames) {
-            return Err(Error::InvalidRequest("codebook rows must be non-empty and of equal length".into()));
+            return Err(Error::InvalidRequest(
+                "codebook rows must be non-empty and of equal length".into(),
+            ));
         }
-        if let Some(bad) = codes.iter().flatten().find(|&&c| c as usize >= self.codebook_size) {
+        if let Some(bad) = codes
+            .iter()
+            .flatten()
+            .find(|&&c| c as usize >= self.codebook_size)
+        {
             return Err(Error::InvalidRequest(format!(
                 "code {bad} is outside the codebook of {}",
                 self.codebook_size
@@ -155,11 +184,23 @@ fn load_residual(
     let hidden = dim / cfg.compress;
     // Module list: [ELU, conv(dim→hidden, k, dilation), ELU, conv(hidden→dim, 1)].
     let convs = vec![
-        Conv1d::load(w, &format!("{prefix}.block.1"), (dim, hidden, cfg.residual_kernel_size), dilation, style)?,
+        Conv1d::load(
+            w,
+            &format!("{prefix}.block.1"),
+            (dim, hidden, cfg.residual_kernel_size),
+            dilation,
+            style,
+        )?,
         Conv1d::load(w, &format!("{prefix}.block.3"), (hidden, dim, 1), 1, style)?,
     ];
     let shortcut = if cfg.use_conv_shortcut {
-        Some(Conv1d::load(w, &format!("{prefix}.shortcut"), (dim, dim, 1), 1, style)?)
+        Some(Conv1d::load(
+            w,
+            &format!("{prefix}.shortcut"),
+            (dim, dim, 1),
+            1,
+            style,
+        )?)
     } else {
         None
     };

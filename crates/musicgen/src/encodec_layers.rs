@@ -35,7 +35,11 @@ impl ConvStyle {
     pub fn from_config(cfg: &EncodecConfig) -> Self {
         Self {
             causal: cfg.use_causal_conv,
-            pad_mode: if cfg.pad_mode == "reflect" { PadMode::Reflect } else { PadMode::Zeros },
+            pad_mode: if cfg.pad_mode == "reflect" {
+                PadMode::Reflect
+            } else {
+                PadMode::Zeros
+            },
         }
     }
 }
@@ -95,7 +99,12 @@ pub(crate) fn pad1d(x: &Tensor, left: usize, right: usize, mode: PadMode) -> Can
     let len = x.dim(2)?;
     let max_pad = left.max(right);
     let extra = if len <= max_pad { max_pad - len + 1 } else { 0 };
-    let x = if extra > 0 { x.pad_with_zeros(2, 0, extra)? } else { x.contiguous()? };
+    // index_select needs a contiguous source; padding a transposed input may not give one.
+    let x = if extra > 0 {
+        x.pad_with_zeros(2, 0, extra)?.contiguous()?
+    } else {
+        x.contiguous()?
+    };
     let n = len + extra;
     let index: Vec<u32> = (0..left)
         .map(|i| left - i)
@@ -126,7 +135,13 @@ impl ConvTranspose1d {
     ) -> Result<Self> {
         let weight = w.weight_norm(&format!("{prefix}.conv"), &[c_in, c_out, kernel])?;
         let bias = w.get(&format!("{prefix}.conv.bias"), &[c_out])?;
-        Ok(Self { weight, bias, kernel, stride, causal: style.causal })
+        Ok(Self {
+            weight,
+            bias,
+            kernel,
+            stride,
+            causal: style.causal,
+        })
     }
 }
 
@@ -136,9 +151,14 @@ impl Module for ConvTranspose1d {
         // The transposed conv yields `kernel − stride` samples too many; trim them so each
         // input step maps to exactly `stride` outputs.
         let total = self.kernel - self.stride;
-        let (left, right) = if self.causal { (0, total) } else { (total - total / 2, total / 2) };
+        let (left, right) = if self.causal {
+            (0, total)
+        } else {
+            (total - total / 2, total / 2)
+        };
         let len = y.dim(2)?;
-        y.narrow(2, left, len - left - right)?.broadcast_add(&self.bias.reshape((1, (), 1))?)
+        y.narrow(2, left, len - left - right)?
+            .broadcast_add(&self.bias.reshape((1, (), 1))?)
     }
 }
 
@@ -160,7 +180,9 @@ impl Lstm {
     pub fn load(w: &Weights, prefix: &str, hidden: usize, num_layers: usize) -> Result<Self> {
         let layers = (0..num_layers)
             .map(|l| {
-                let get = |name: &str, shape: &[usize]| w.get(&format!("{prefix}.lstm.{name}_l{l}"), shape);
+                let get = |name: &str, shape: &[usize]| {
+                    w.get(&format!("{prefix}.lstm.{name}_l{l}"), shape)
+                };
                 let w_ih = get("weight_ih", &[4 * hidden, hidden])?;
                 let w_hh = get("weight_hh", &[4 * hidden, hidden])?;
                 let bias = (get("bias_ih", &[4 * hidden])? + get("bias_hh", &[4 * hidden])?)?;
@@ -191,7 +213,10 @@ impl LstmLayer {
     /// only the `h · W_hh` product in candle and does the gate arithmetic on plain floats.
     fn run(&self, input: &Tensor, hidden: usize, device: &Device) -> CandleResult<Tensor> {
         let steps = input.dim(0)?;
-        let projected = input.matmul(&self.w_ih_t)?.broadcast_add(&self.bias)?.to_vec2::<f32>()?;
+        let projected = input
+            .matmul(&self.w_ih_t)?
+            .broadcast_add(&self.bias)?
+            .to_vec2::<f32>()?;
         let mut h = vec![0f32; hidden];
         let mut c = vec![0f32; hidden];
         let mut out = Vec::with_capacity(steps * hidden);

@@ -17,7 +17,11 @@ pub enum Error {
     MissingTensor { name: String },
     /// A tensor has a shape other than the config implies.
     #[error("tensor `{name}` has shape {actual:?}, expected {expected:?}")]
-    TensorShape { name: String, expected: Vec<usize>, actual: Vec<usize> },
+    TensorShape {
+        name: String,
+        expected: Vec<usize>,
+        actual: Vec<usize>,
+    },
     /// The request cannot be served as given (empty prompt, zero frames, bad sampling values).
     #[error("invalid generation request: {0}")]
     InvalidRequest(String),
@@ -26,16 +30,25 @@ pub enum Error {
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
     #[error("I/O error on {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("WAV encoding: {0}")]
     Wav(#[from] hound::Error),
     #[error("JSON in {path}: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
 }
 
 impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

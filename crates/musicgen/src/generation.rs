@@ -40,13 +40,19 @@ impl GenerationParams {
             return Err("frames must be at least 1".into());
         }
         if !self.temperature.is_finite() || self.temperature < 0.0 {
-            return Err(format!("temperature must be finite and >= 0, got {}", self.temperature));
+            return Err(format!(
+                "temperature must be finite and >= 0, got {}",
+                self.temperature
+            ));
         }
         if !(0.0..=1.0).contains(&self.top_p) {
             return Err(format!("top_p must be within [0, 1], got {}", self.top_p));
         }
         if !self.guidance_scale.is_finite() || self.guidance_scale < 0.0 {
-            return Err(format!("guidance_scale must be finite and >= 0, got {}", self.guidance_scale));
+            return Err(format!(
+                "guidance_scale must be finite and >= 0, got {}",
+                self.guidance_scale
+            ));
         }
         Ok(())
     }
@@ -57,7 +63,10 @@ impl GenerationParams {
 pub enum Stage {
     EncodingPrompt,
     /// Reported after each decoding step; `step` counts from 1 to `total`.
-    Composing { step: usize, total: usize },
+    Composing {
+        step: usize,
+        total: usize,
+    },
     RenderingAudio,
 }
 

@@ -30,7 +30,9 @@ pub fn resolve_model(id: &str, data_dir: &Path) -> Result<PathBuf> {
     if as_path.is_dir() {
         return Ok(as_path.to_path_buf());
     }
-    let Some((owner, name)) = id.split_once('/').filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
+    let Some((owner, name)) = id
+        .split_once('/')
+        .filter(|(o, n)| !o.is_empty() && !n.is_empty() && !n.contains('/'))
     else {
         return Err(Error::ModelNotFound {
             id: id.to_string(),
@@ -70,7 +72,9 @@ fn fetch_from_hub(id: &str, dir: &Path) -> std::result::Result<(), String> {
             return Ok(path);
         }
         if offline() {
-            return Err(format!("{file} of {repo} is not in the Hugging Face cache and HF_HUB_OFFLINE is set"));
+            return Err(format!(
+                "{file} of {repo} is not in the Hugging Face cache and HF_HUB_OFFLINE is set"
+            ));
         }
         let api = hf_hub::api::sync::ApiBuilder::from_env()
             .with_progress(true)
@@ -83,11 +87,17 @@ fn fetch_from_hub(id: &str, dir: &Path) -> std::result::Result<(), String> {
     let config = get(id, "config.json")?;
     let weights = get(id, "model.safetensors")?;
     let tokenizer = get(id, "tokenizer.json").or_else(|first| {
-        get(TOKENIZER_FALLBACK_REPO, "tokenizer.json").map_err(|second| format!("{first}; {second}"))
+        get(TOKENIZER_FALLBACK_REPO, "tokenizer.json")
+            .map_err(|second| format!("{first}; {second}"))
     })?;
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for (name, source) in [("config.json", config), ("model.safetensors", weights), ("tokenizer.json", tokenizer)] {
-        link_or_copy(&source, &dir.join(name)).map_err(|e| format!("cannot place {name} in {}: {e}", dir.display()))?;
+    for (name, source) in [
+        ("config.json", config),
+        ("model.safetensors", weights),
+        ("tokenizer.json", tokenizer),
+    ] {
+        link_or_copy(&source, &dir.join(name))
+            .map_err(|e| format!("cannot place {name} in {}: {e}", dir.display()))?;
     }
     Ok(())
 }

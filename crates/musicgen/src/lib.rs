@@ -7,6 +7,8 @@
 //! a blocking thread and share the model in an `Arc`. Progress and cancellation go through a
 //! [`GenerationObserver`], called on the generating thread after/before every decoding step.
 
+mod attention;
+pub mod bench;
 mod compose;
 mod config;
 mod decoder;
@@ -15,12 +17,16 @@ mod encodec;
 mod encodec_layers;
 mod error;
 mod generation;
+mod gguf;
 mod hub;
 mod linear;
 mod model;
 pub mod presets;
+mod quantize;
+mod quantized_model;
 mod random;
 mod t5;
+mod threads;
 mod tiny;
 mod tiny_vocab;
 mod wav;
@@ -31,9 +37,17 @@ pub use candle_core::{Device, Tensor};
 pub use config::{DecoderConfig, EncodecConfig, MusicgenConfig, T5Config};
 pub use delay::DelayPattern;
 pub use error::{Error, Result};
-pub use generation::{Generation, GenerationObserver, GenerationParams, NoopObserver, Stage, Timings};
+pub use generation::{
+    Generation, GenerationObserver, GenerationParams, NoopObserver, Stage, Timings,
+};
+pub use gguf::is_gguf;
 pub use hub::{resolve_model, MODEL_FILES};
 pub use model::{LoadOptions, MusicGen};
+pub use quantize::{Quantization, QuantizeSummary};
+pub use quantized_model::{
+    quantize_model, quantize_random, quantized_model_path, resolve_quantized_model,
+};
 pub use random::WeightNormNaming;
+pub use threads::{set_threads, threads_in_use};
 pub use tiny::{make_tiny_model, make_tiny_model_with};
 pub use wav::write_wav;

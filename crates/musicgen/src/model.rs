@@ -10,6 +10,7 @@ use crate::decoder::Decoder;
 use crate::encodec::EncodecDecoder;
 use crate::error::{Error, Result};
 use crate::linear::Linear;
+use crate::quantize::{quantize_weights, Quantization};
 use crate::t5::T5Encoder;
 use crate::weights::Weights;
 
@@ -20,11 +21,18 @@ pub struct LoadOptions {
     /// Threads for this model's computations; `None` uses the process-wide pool (one thread
     /// per physical core unless `RAYON_NUM_THREADS` says otherwise).
     pub threads: Option<usize>,
+    /// Quantize the decoder's linear layers at load (ignored for a GGUF file, which is
+    /// already quantized).
+    pub quantization: Quantization,
 }
 
 impl Default for LoadOptions {
     fn default() -> Self {
-        Self { device: Device::Cpu, threads: None }
+        Self {
+            device: Device::Cpu,
+            threads: None,
+            quantization: Quantization::None,
+        }
     }
 }
 
@@ -51,13 +59,21 @@ impl std::fmt::Debug for MusicGen {
 }
 
 impl MusicGen {
-    /// Loads `config.json`, `model.safetensors` and `tokenizer.json` from `dir`.
+    /// Loads `config.json`, `model.safetensors` and `tokenizer.json` from `dir`, or a GGUF
+    /// file written by [`crate::quantize_model`] when `dir` is one.
     pub fn load(dir: &Path, opts: &LoadOptions) -> Result<Self> {
+        if let Some(threads) = opts.threads {
+            crate::threads::set_threads(threads);
+        }
+        if crate::gguf::is_gguf(dir) {
+            return Self::load_gguf(dir, opts);
+        }
         let config = MusicgenConfig::from_file(&dir.join("config.json"))?;
         let tokenizer_path = dir.join("tokenizer.json");
         let tokenizer = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| Error::Tokenizer(format!("{}: {e}", tokenizer_path.display())))?;
-        let weights = Weights::load(&dir.join("model.safetensors"), &opts.device)?;
+        let mut weights = Weights::load(&dir.join("model.safetensors"), &opts.device)?;
+        quantize_weights(&mut weights, opts.quantization)?;
         let model = Self::from_weights(config, tokenizer, &weights, opts)?;
         tracing::debug!(dir = %dir.display(), "musicgen model loaded");
         Ok(model)
@@ -84,13 +100,40 @@ impl MusicGen {
         let text_dim = config.text_encoder.d_model;
         let dec_dim = config.decoder.hidden_size;
         let (enc_to_dec, cross_dim) = if config.has_enc_to_dec_proj() {
-            (Some(Linear::load(weights, "enc_to_dec_proj", text_dim, dec_dim, true)?), dec_dim)
+            (
+                Some(Linear::load(
+                    weights,
+                    "enc_to_dec_proj",
+                    text_dim,
+                    dec_dim,
+                    true,
+                )?),
+                dec_dim,
+            )
         } else {
             (None, text_dim)
         };
         let decoder = Decoder::load(weights, &config.decoder, cross_dim, &device)?;
-        let audio = EncodecDecoder::load(weights, &config.audio_encoder, config.decoder.num_codebooks, &device)?;
-        Ok(Self { config, tokenizer, text, enc_to_dec, decoder, audio, device, pool })
+        let audio = EncodecDecoder::load(
+            weights,
+            &config.audio_encoder,
+            config.decoder.num_codebooks,
+            &device,
+        )?;
+        let model = Self {
+            config,
+            tokenizer,
+            text,
+            enc_to_dec,
+            decoder,
+            audio,
+            device,
+            pool,
+        };
+        if !weights.quantized.is_empty() {
+            model.warm_up()?;
+        }
+        Ok(model)
     }
 
     pub fn config(&self) -> &MusicgenConfig {
@@ -126,7 +169,10 @@ impl MusicGen {
 
     /// Token ids of `prompt`, with the end-of-sequence token the tokenizer appends.
     pub fn tokenize(&self, prompt: &str) -> Result<Vec<u32>> {
-        let encoding = self.tokenizer.encode(prompt, true).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let encoding = self
+            .tokenizer
+            .encode(prompt, true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
         Ok(encoding.get_ids().to_vec())
     }
 
@@ -150,7 +196,11 @@ impl MusicGen {
 
     /// The encoder states the decoder attends to, `[batch, len, decoder width]`: the T5 output
     /// through `enc_to_dec_proj` (when the model has one), zeroed where `mask` is 0.
-    pub fn encode_prompt_ids_projected(&self, ids: &[Vec<u32>], mask: &[Vec<u32>]) -> Result<Tensor> {
+    pub fn encode_prompt_ids_projected(
+        &self,
+        ids: &[Vec<u32>],
+        mask: &[Vec<u32>],
+    ) -> Result<Tensor> {
         let states = self.encode_prompt_ids(ids, mask)?;
         self.project(&states, &self.batch(mask)?)
     }
@@ -166,7 +216,9 @@ impl MusicGen {
     fn batch(&self, rows: &[Vec<u32>]) -> Result<Tensor> {
         let len = rows.first().map_or(0, Vec::len);
         if len == 0 || rows.iter().any(|r| r.len() != len) {
-            return Err(Error::InvalidRequest("batch rows must be non-empty and of equal length".into()));
+            return Err(Error::InvalidRequest(
+                "batch rows must be non-empty and of equal length".into(),
+            ));
         }
         let flat: Vec<u32> = rows.concat();
         Ok(Tensor::from_vec(flat, (rows.len(), len), &self.device)?)

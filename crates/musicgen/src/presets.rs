@@ -80,13 +80,28 @@ fn musicgen(hidden: usize, layers: usize, heads: usize) -> MusicgenConfig {
 impl MusicGen {
     /// A model of `config`'s shapes with deterministic random weights and the tiny model's
     /// tokenizer: for measuring speed without a checkpoint. Its audio is noise.
-    pub fn with_random_weights(config: MusicgenConfig, seed: u64, opts: &LoadOptions) -> Result<Self> {
-        config.validate().map_err(|reason| crate::Error::InvalidConfig {
-            path: "<preset>".into(),
-            reason,
-        })?;
+    pub fn with_random_weights(
+        config: MusicgenConfig,
+        seed: u64,
+        opts: &LoadOptions,
+    ) -> Result<Self> {
+        config
+            .validate()
+            .map_err(|reason| crate::Error::InvalidConfig {
+                path: "<preset>".into(),
+                reason,
+            })?;
+        if let Some(threads) = opts.threads {
+            crate::threads::set_threads(threads);
+        }
         let device: &Device = &opts.device;
-        let weights = Weights::from_map(random_weights(&config, seed, WeightNormNaming::Legacy, device)?);
+        let mut weights = Weights::from_map(random_weights(
+            &config,
+            seed,
+            WeightNormNaming::Legacy,
+            device,
+        )?);
+        crate::quantize::quantize_weights(&mut weights, opts.quantization)?;
         Self::from_weights(config, tiny_tokenizer()?, &weights, opts)
     }
 }

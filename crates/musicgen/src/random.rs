@@ -58,14 +58,18 @@ impl Builder<'_> {
     fn normal(&mut self, name: String, shape: &[usize], std: f32) -> Result<()> {
         let n: usize = shape.iter().product();
         let data: Vec<f32> = (0..n).map(|_| self.rng.normal() * std).collect();
-        self.tensors.insert(name, Tensor::from_vec(data, shape, self.device)?);
+        self.tensors
+            .insert(name, Tensor::from_vec(data, shape, self.device)?);
         Ok(())
     }
 
     fn uniform(&mut self, name: String, shape: &[usize], bound: f32) -> Result<()> {
         let n: usize = shape.iter().product();
-        let data: Vec<f32> = (0..n).map(|_| ((self.rng.uniform() * 2.0 - 1.0) as f32) * bound).collect();
-        self.tensors.insert(name, Tensor::from_vec(data, shape, self.device)?);
+        let data: Vec<f32> = (0..n)
+            .map(|_| ((self.rng.uniform() * 2.0 - 1.0) as f32) * bound)
+            .collect();
+        self.tensors
+            .insert(name, Tensor::from_vec(data, shape, self.device)?);
         Ok(())
     }
 
@@ -76,7 +80,11 @@ impl Builder<'_> {
     }
 
     fn linear(&mut self, prefix: &str, in_dim: usize, out_dim: usize, bias: bool) -> Result<()> {
-        self.normal(format!("{prefix}.weight"), &[out_dim, in_dim], (in_dim as f32).powf(-0.5))?;
+        self.normal(
+            format!("{prefix}.weight"),
+            &[out_dim, in_dim],
+            (in_dim as f32).powf(-0.5),
+        )?;
         if bias {
             self.constant(format!("{prefix}.bias"), &[out_dim], 0.0)?;
         }
@@ -90,20 +98,36 @@ impl Builder<'_> {
 
     /// A weight-normalised conv whose effective weight has standard deviation `std`: the
     /// magnitude `g` is set to the norm of `v`, as weight-norm initialisation does.
-    fn conv(&mut self, prefix: &str, shape: [usize; 3], std: f32, out_channels: usize) -> Result<()> {
+    fn conv(
+        &mut self,
+        prefix: &str,
+        shape: [usize; 3],
+        std: f32,
+        out_channels: usize,
+    ) -> Result<()> {
         let n: usize = shape.iter().product();
         let v: Vec<f32> = (0..n).map(|_| self.rng.normal() * std).collect();
         let per_row = n / shape[0];
-        let g: Vec<f32> = v.chunks(per_row).map(|row| row.iter().map(|x| x * x).sum::<f32>().sqrt()).collect();
+        let g: Vec<f32> = v
+            .chunks(per_row)
+            .map(|row| row.iter().map(|x| x * x).sum::<f32>().sqrt())
+            .collect();
         let (g_name, v_name) = match self.naming {
             WeightNormNaming::Legacy => ("weight_g", "weight_v"),
-            WeightNormNaming::Parametrizations => {
-                ("parametrizations.weight.original0", "parametrizations.weight.original1")
-            }
+            WeightNormNaming::Parametrizations => (
+                "parametrizations.weight.original0",
+                "parametrizations.weight.original1",
+            ),
         };
         let device = self.device;
-        self.tensors.insert(format!("{prefix}.conv.{v_name}"), Tensor::from_vec(v, &shape, device)?);
-        self.tensors.insert(format!("{prefix}.conv.{g_name}"), Tensor::from_vec(g, (shape[0], 1, 1), device)?);
+        self.tensors.insert(
+            format!("{prefix}.conv.{v_name}"),
+            Tensor::from_vec(v, &shape, device)?,
+        );
+        self.tensors.insert(
+            format!("{prefix}.conv.{g_name}"),
+            Tensor::from_vec(g, (shape[0], 1, 1), device)?,
+        );
         self.constant(format!("{prefix}.conv.bias"), &[out_channels], 0.0)
     }
 }
@@ -115,7 +139,12 @@ pub(crate) fn random_weights(
     naming: WeightNormNaming,
     device: &Device,
 ) -> Result<HashMap<String, Tensor>> {
-    let mut b = Builder { rng: Rng::new(seed), device, tensors: HashMap::new(), naming };
+    let mut b = Builder {
+        rng: Rng::new(seed),
+        device,
+        tensors: HashMap::new(),
+        naming,
+    };
     text_encoder(&mut b, cfg)?;
     decoder(&mut b, cfg)?;
     audio(&mut b, cfg)?;
@@ -147,7 +176,11 @@ fn text_encoder(b: &mut Builder, cfg: &MusicgenConfig) -> Result<()> {
         b.linear(&format!("{l}.1.DenseReluDense.wo"), t.d_ff, d, false)?;
         b.constant(format!("{l}.1.layer_norm.weight"), &[d], 1.0)?;
     }
-    b.constant("text_encoder.encoder.final_layer_norm.weight".into(), &[d], 1.0)?;
+    b.constant(
+        "text_encoder.encoder.final_layer_norm.weight".into(),
+        &[d],
+        1.0,
+    )?;
     if cfg.has_enc_to_dec_proj() {
         b.linear("enc_to_dec_proj", d, cfg.decoder.hidden_size, true)?;
     }
@@ -157,14 +190,20 @@ fn text_encoder(b: &mut Builder, cfg: &MusicgenConfig) -> Result<()> {
 fn decoder(b: &mut Builder, cfg: &MusicgenConfig) -> Result<()> {
     let dc = &cfg.decoder;
     let d = dc.hidden_size;
-    let cross = dc.cross_attention_hidden_size.unwrap_or(if cfg.has_enc_to_dec_proj() {
-        d
-    } else {
-        cfg.text_encoder.d_model
-    });
+    let cross = dc
+        .cross_attention_hidden_size
+        .unwrap_or(if cfg.has_enc_to_dec_proj() {
+            d
+        } else {
+            cfg.text_encoder.d_model
+        });
     let p = "decoder.model.decoder";
     for k in 0..dc.num_codebooks {
-        b.normal(format!("{p}.embed_tokens.{k}.weight"), &[dc.vocab_size + 1, d], 0.5)?;
+        b.normal(
+            format!("{p}.embed_tokens.{k}.weight"),
+            &[dc.vocab_size + 1, d],
+            0.5,
+        )?;
     }
     for i in 0..dc.num_hidden_layers {
         let l = format!("{p}.layers.{i}");
@@ -174,7 +213,11 @@ fn decoder(b: &mut Builder, cfg: &MusicgenConfig) -> Result<()> {
             b.linear(&format!("{l}.{attn}.v_proj"), kv_dim, d, false)?;
             b.linear(&format!("{l}.{attn}.out_proj"), d, d, false)?;
         }
-        for norm in ["self_attn_layer_norm", "encoder_attn_layer_norm", "final_layer_norm"] {
+        for norm in [
+            "self_attn_layer_norm",
+            "encoder_attn_layer_norm",
+            "final_layer_norm",
+        ] {
             b.layer_norm(&format!("{l}.{norm}"), d)?;
         }
         b.linear(&format!("{l}.fc1"), d, dc.ffn_dim, false)?;
@@ -200,7 +243,12 @@ fn audio(b: &mut Builder, cfg: &MusicgenConfig) -> Result<()> {
     let conv_std = |c_in: usize, k: usize| ((c_in * k) as f32).powf(-0.5);
     let mut scale = 1usize << a.upsampling_ratios.len();
     let width = scale * a.num_filters;
-    b.conv(&p(0), [width, a.hidden_size, a.kernel_size], conv_std(a.hidden_size, a.kernel_size), width)?;
+    b.conv(
+        &p(0),
+        [width, a.hidden_size, a.kernel_size],
+        conv_std(a.hidden_size, a.kernel_size),
+        width,
+    )?;
     let bound = (width as f32).powf(-0.5);
     for l in 0..a.num_lstm_layers {
         let lstm = format!("{}.lstm", p(1));
@@ -213,18 +261,38 @@ fn audio(b: &mut Builder, cfg: &MusicgenConfig) -> Result<()> {
     for &ratio in &a.upsampling_ratios {
         let width = scale * a.num_filters;
         index += 1; // ELU
-        // Each output sample of a stride-r, kernel-2r transposed conv sums 2 taps per input.
-        b.conv(&p(index), [width, width / 2, 2 * ratio], conv_std(width, 2), width / 2)?;
+                    // Each output sample of a stride-r, kernel-2r transposed conv sums 2 taps per input.
+        b.conv(
+            &p(index),
+            [width, width / 2, 2 * ratio],
+            conv_std(width, 2),
+            width / 2,
+        )?;
         index += 1;
         let dim = width / 2;
         let hidden = dim / a.compress;
         for _ in 0..a.num_residual_layers {
             let r = p(index);
             let k = a.residual_kernel_size;
-            b.conv(&format!("{r}.block.1"), [hidden, dim, k], conv_std(dim, k), hidden)?;
-            b.conv(&format!("{r}.block.3"), [dim, hidden, 1], conv_std(hidden, 1), dim)?;
+            b.conv(
+                &format!("{r}.block.1"),
+                [hidden, dim, k],
+                conv_std(dim, k),
+                hidden,
+            )?;
+            b.conv(
+                &format!("{r}.block.3"),
+                [dim, hidden, 1],
+                conv_std(hidden, 1),
+                dim,
+            )?;
             if a.use_conv_shortcut {
-                b.conv(&format!("{r}.shortcut"), [dim, dim, 1], conv_std(dim, 1), dim)?;
+                b.conv(
+                    &format!("{r}.shortcut"),
+                    [dim, dim, 1],
+                    conv_std(dim, 1),
+                    dim,
+                )?;
             }
             index += 1;
         }
@@ -232,5 +300,10 @@ fn audio(b: &mut Builder, cfg: &MusicgenConfig) -> Result<()> {
     }
     index += 1; // ELU
     let k = a.last_kernel_size;
-    b.conv(&p(index), [a.audio_channels, a.num_filters, k], conv_std(a.num_filters, k), a.audio_channels)
+    b.conv(
+        &p(index),
+        [a.audio_channels, a.num_filters, k],
+        conv_std(a.num_filters, k),
+        a.audio_channels,
+    )
 }

@@ -23,18 +23,29 @@ struct RmsNorm {
 
 impl RmsNorm {
     fn load(w: &Weights, prefix: &str, dim: usize, eps: f64) -> Result<Self> {
-        Ok(Self { weight: w.get(&format!("{prefix}.weight"), &[dim])?, eps })
+        Ok(Self {
+            weight: w.get(&format!("{prefix}.weight"), &[dim])?,
+            eps,
+        })
     }
 
     fn forward(&self, x: &Tensor) -> CandleResult<Tensor> {
         let variance = x.sqr()?.mean_keepdim(D::Minus1)?;
-        x.broadcast_div(&(variance + self.eps)?.sqrt()?)?.broadcast_mul(&self.weight)
+        x.broadcast_div(&(variance + self.eps)?.sqrt()?)?
+            .broadcast_mul(&self.weight)
     }
 }
 
 enum FeedForward {
-    Relu { wi: Linear, wo: Linear },
-    GatedGelu { wi_0: Linear, wi_1: Linear, wo: Linear },
+    Relu {
+        wi: Linear,
+        wo: Linear,
+    },
+    GatedGelu {
+        wi_0: Linear,
+        wi_1: Linear,
+        wo: Linear,
+    },
 }
 
 impl FeedForward {
@@ -73,7 +84,10 @@ impl T5Encoder {
         let p = "text_encoder";
         let (d, inner) = (cfg.d_model, cfg.num_heads * cfg.d_kv);
         let embed = w.get_first(
-            &[&format!("{p}.shared.weight"), &format!("{p}.encoder.embed_tokens.weight")],
+            &[
+                &format!("{p}.shared.weight"),
+                &format!("{p}.encoder.embed_tokens.weight"),
+            ],
             &[cfg.vocab_size, d],
         )?;
         let relative_bias = w.get(
@@ -125,16 +139,22 @@ impl T5Encoder {
         let (heads, d_kv) = (self.cfg.num_heads, self.cfg.d_kv);
         // Position bias [1, heads, len, len] plus the key mask [b, 1, 1, len], shared by all layers.
         let buckets = Tensor::from_vec(self.buckets(len), (len, len), &self.device)?;
-        let position_bias = self.relative_bias.forward(&buckets)?.permute((2, 0, 1))?.unsqueeze(0)?;
-        let key_mask = ((1.0 - mask.to_dtype(DType::F32)?)? * f64::from(MASKED))?
-            .reshape((b, 1, 1, len))?;
+        let position_bias = self
+            .relative_bias
+            .forward(&buckets)?
+            .permute((2, 0, 1))?
+            .unsqueeze(0)?;
+        let key_mask =
+            ((1.0 - mask.to_dtype(DType::F32)?)? * f64::from(MASKED))?.reshape((b, 1, 1, len))?;
         let bias = position_bias.broadcast_add(&key_mask)?;
 
         let mut x = self.embed.forward(ids)?;
         for block in &self.blocks {
             let h = block.attn_norm.forward(&x)?;
             let split = |t: Tensor| -> CandleResult<Tensor> {
-                t.reshape((b, len, heads, d_kv))?.transpose(1, 2)?.contiguous()
+                t.reshape((b, len, heads, d_kv))?
+                    .transpose(1, 2)?
+                    .contiguous()
             };
             let q = split(block.q.forward(&h)?)?;
             let k = split(block.k.forward(&h)?)?;

@@ -33,10 +33,11 @@ pub fn make_tiny_model_with(out_dir: &Path, naming: WeightNormNaming) -> Result<
     std::fs::create_dir_all(out_dir).map_err(|e| Error::io(out_dir, e))?;
     let tokenizer = tiny_tokenizer()?;
     let config_json = tiny_config_json(tokenizer.get_vocab_size(true));
-    let config: MusicgenConfig = serde_json::from_value(config_json.clone()).map_err(|source| Error::Json {
-        path: out_dir.join("config.json"),
-        source,
-    })?;
+    let config: MusicgenConfig =
+        serde_json::from_value(config_json.clone()).map_err(|source| Error::Json {
+            path: out_dir.join("config.json"),
+            source,
+        })?;
     let weights = random_weights(&config, TINY_SEED, naming, &Device::Cpu)?;
 
     // Written under temporary names and renamed, so a crash never leaves a half model that
@@ -47,11 +48,16 @@ pub fn make_tiny_model_with(out_dir: &Path, naming: WeightNormNaming) -> Result<
         std::fs::rename(&tmp, out_dir.join(name)).map_err(|e| Error::io(out_dir.join(name), e))
     };
     write("tokenizer.json", &|p| {
-        tokenizer.save(p, true).map_err(|e| Error::Tokenizer(e.to_string()))
+        tokenizer
+            .save(p, true)
+            .map_err(|e| Error::Tokenizer(e.to_string()))
     })?;
-    write("model.safetensors", &|p| Ok(candle_core::safetensors::save(&weights, p)?))?;
+    write("model.safetensors", &|p| {
+        Ok(candle_core::safetensors::save(&weights, p)?)
+    })?;
     write("config.json", &|p| {
-        let text = serde_json::to_string_pretty(&config_json).expect("JSON values always serialize");
+        let text =
+            serde_json::to_string_pretty(&config_json).expect("JSON values always serialize");
         std::fs::write(p, text).map_err(|e| Error::io(p, e))
     })?;
     Ok(())

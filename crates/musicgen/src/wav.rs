@@ -15,7 +15,11 @@ pub fn write_wav(path: &Path, samples: &[f32], sample_rate: u32) -> Result<()> {
     };
     let mut writer = hound::WavWriter::create(path, spec)?;
     for &s in samples {
-        let s = if s.is_finite() { s.clamp(-1.0, 1.0) } else { 0.0 };
+        let s = if s.is_finite() {
+            s.clamp(-1.0, 1.0)
+        } else {
+            0.0
+        };
         writer.write_sample((s * f32::from(i16::MAX)).round() as i16)?;
     }
     writer.finalize()?;

@@ -2,14 +2,19 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
+use candle_core::quantized::QTensor;
 use candle_core::{DType, Device, Tensor};
 
 use crate::error::{Error, Result};
 
 /// All tensors of a checkpoint, converted to f32 on the target device.
 pub(crate) struct Weights {
-    tensors: HashMap<String, Tensor>,
+    pub(crate) tensors: HashMap<String, Tensor>,
+    /// Linear weights held as quantized blocks (from a GGUF file or quantized at load); a name
+    /// is in one map or the other, never both.
+    pub(crate) quantized: HashMap<String, Arc<QTensor>>,
 }
 
 impl Weights {
@@ -25,11 +30,32 @@ impl Weights {
             .into_iter()
             .map(|(name, t)| Ok((name, t.to_dtype(DType::F32)?)))
             .collect::<Result<HashMap<_, _>>>()?;
-        Ok(Self { tensors })
+        Ok(Self {
+            tensors,
+            quantized: HashMap::new(),
+        })
     }
 
     pub fn from_map(tensors: HashMap<String, Tensor>) -> Self {
-        Self { tensors }
+        Self {
+            tensors,
+            quantized: HashMap::new(),
+        }
+    }
+
+    /// The quantized tensor `name`, if the weights hold it quantized; it must have `shape`.
+    pub fn get_quantized(&self, name: &str, shape: &[usize]) -> Result<Option<Arc<QTensor>>> {
+        let Some(q) = self.quantized.get(name) else {
+            return Ok(None);
+        };
+        if q.shape().dims() != shape {
+            return Err(Error::TensorShape {
+                name: name.to_string(),
+                expected: shape.to_vec(),
+                actual: q.shape().dims().to_vec(),
+            });
+        }
+        Ok(Some(q.clone()))
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -62,7 +88,10 @@ impl Weights {
     pub fn weight_norm(&self, prefix: &str, shape: &[usize]) -> Result<Tensor> {
         let pairs = [
             ("weight_g", "weight_v"),
-            ("parametrizations.weight.original0", "parametrizations.weight.original1"),
+            (
+                "parametrizations.weight.original0",
+                "parametrizations.weight.original1",
+            ),
         ];
         for (g_name, v_name) in pairs {
             let (g_name, v_name) = (format!("{prefix}.{g_name}"), format!("{prefix}.{v_name}"));

@@ -29,7 +29,8 @@ fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
         let dir = fixture_dir();
-        let model = MusicGen::load(&dir.join("model"), &LoadOptions::default()).expect("load fixture model");
+        let model = MusicGen::load(&dir.join("model"), &LoadOptions::default())
+            .expect("load fixture model");
         let golden = candle_core::safetensors::load(dir.join("golden.safetensors"), &Device::Cpu)
             .expect("load golden tensors");
         Fixture { model, golden }
@@ -37,7 +38,10 @@ fn fixture() -> &'static Fixture {
 }
 
 fn golden(name: &str) -> &'static Tensor {
-    fixture().golden.get(name).unwrap_or_else(|| panic!("golden tensor {name} missing"))
+    fixture()
+        .golden
+        .get(name)
+        .unwrap_or_else(|| panic!("golden tensor {name} missing"))
 }
 
 /// An integer golden tensor (stored as i64) as rows of `u32`.
@@ -58,37 +62,69 @@ fn max_abs_diff(stage: &str, got: &Tensor, want: &Tensor) -> f32 {
 
 fn assert_close(stage: &str, got: &Tensor, want: &Tensor) {
     let diff = max_abs_diff(stage, got, want);
-    let scale = want.abs().unwrap().flatten_all().unwrap().max(0).unwrap().to_scalar::<f32>().unwrap();
+    let scale = want
+        .abs()
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .max(0)
+        .unwrap()
+        .to_scalar::<f32>()
+        .unwrap();
     println!("{stage}: max abs diff {diff:.3e} (reference max abs {scale:.3e})");
-    assert!(diff <= TOLERANCE, "{stage}: max abs diff {diff:e} exceeds {TOLERANCE:e}");
+    assert!(
+        diff <= TOLERANCE,
+        "{stage}: max abs diff {diff:e} exceeds {TOLERANCE:e}"
+    );
 }
 
 #[test]
 fn tokenizer_gives_the_reference_ids() {
     let f = fixture();
-    let ids = f.model.tokenize(include_str!("fixtures/parity/prompt.txt").trim()).unwrap();
+    let ids = f
+        .model
+        .tokenize(include_str!("fixtures/parity/prompt.txt").trim())
+        .unwrap();
     assert_eq!(vec![ids], rows("prompt_ids"));
 }
 
 #[test]
 fn t5_hidden_state_matches_for_one_prompt() {
-    let got = fixture().model.encode_prompt_ids(&rows("prompt_ids"), &rows("prompt_mask")).unwrap();
+    let got = fixture()
+        .model
+        .encode_prompt_ids(&rows("prompt_ids"), &rows("prompt_mask"))
+        .unwrap();
     assert_close("t5 hidden, one prompt", &got, golden("t5_hidden"));
 }
 
 #[test]
 fn t5_hidden_state_matches_for_a_padded_batch() {
-    let got = fixture().model.encode_prompt_ids(&rows("batch_ids"), &rows("batch_mask")).unwrap();
-    assert_close("t5 hidden, padded batch of two", &got, golden("batch_t5_hidden"));
+    let got = fixture()
+        .model
+        .encode_prompt_ids(&rows("batch_ids"), &rows("batch_mask"))
+        .unwrap();
+    assert_close(
+        "t5 hidden, padded batch of two",
+        &got,
+        golden("batch_t5_hidden"),
+    );
 }
 
 #[test]
 fn projected_encoder_states_match() {
     let model = &fixture().model;
-    let got = model.encode_prompt_ids_projected(&rows("prompt_ids"), &rows("prompt_mask")).unwrap();
+    let got = model
+        .encode_prompt_ids_projected(&rows("prompt_ids"), &rows("prompt_mask"))
+        .unwrap();
     assert_close("enc_to_dec_proj, one prompt", &got, golden("projected"));
-    let got = model.encode_prompt_ids_projected(&rows("batch_ids"), &rows("batch_mask")).unwrap();
-    assert_close("enc_to_dec_proj, padded batch of two", &got, golden("batch_projected"));
+    let got = model
+        .encode_prompt_ids_projected(&rows("batch_ids"), &rows("batch_mask"))
+        .unwrap();
+    assert_close(
+        "enc_to_dec_proj, padded batch of two",
+        &got,
+        golden("batch_projected"),
+    );
 }
 
 #[test]
@@ -96,9 +132,17 @@ fn guided_logits_of_the_first_step_match() {
     let ids = rows("prompt_ids").remove(0);
     let model = &fixture().model;
     let got = model.guided_logits_step0(&ids, GUIDANCE).unwrap();
-    assert_close("step-0 logits, guidance 3", &got, golden("step0_logits_guided"));
+    assert_close(
+        "step-0 logits, guidance 3",
+        &got,
+        golden("step0_logits_guided"),
+    );
     let cond_only = model.guided_logits_step0(&ids, 1.0).unwrap();
-    assert_close("step-0 logits, conditional row", &cond_only, golden("step0_logits_cond"));
+    assert_close(
+        "step-0 logits, conditional row",
+        &cond_only,
+        golden("step0_logits_cond"),
+    );
 }
 
 #[test]
@@ -115,7 +159,9 @@ fn greedy_generation_gives_the_reference_codes_and_audio() {
         seed: 0,
     };
     let ids = rows("prompt_ids").remove(0);
-    let generation = model.generate_from_ids(&ids, &params, &mut NoopObserver).unwrap();
+    let generation = model
+        .generate_from_ids(&ids, &params, &mut NoopObserver)
+        .unwrap();
     if generation.codes != codes {
         let first = (0..codes.len())
             .flat_map(|k| (0..codes[k].len()).map(move |t| (k, t)))
@@ -126,7 +172,11 @@ fn greedy_generation_gives_the_reference_codes_and_audio() {
         );
     }
     let samples = generation.samples.len();
-    assert_eq!(samples, codes[0].len() * model.hop_length(), "samples = frames × hop");
+    assert_eq!(
+        samples,
+        codes[0].len() * model.hop_length(),
+        "samples = frames × hop"
+    );
     let got = Tensor::from_vec(generation.samples, samples, &Device::Cpu).unwrap();
     assert_close("audio of the greedy generation", &got, golden("audio"));
 }
@@ -136,5 +186,9 @@ fn audio_decoded_from_the_reference_codes_matches() {
     let samples = fixture().model.decode_audio(&rows("codes")).unwrap();
     let n = samples.len();
     let got = Tensor::from_vec(samples, n, &Device::Cpu).unwrap();
-    assert_close("encodec decode of the reference codes", &got, golden("audio"));
+    assert_close(
+        "encodec decode of the reference codes",
+        &got,
+        golden("audio"),
+    );
 }

@@ -4,6 +4,8 @@ pub enum WorkerError {
     Jobs(#[from] coda_jobs::Error),
     #[error("model: {0}")]
     Model(#[from] coda_musicgen::Error),
+    #[error("{0}")]
+    MemoryBudget(String),
     #[error("worker pool: {0}")]
     Monitor(String),
     #[error("a blocking task failed: {0}")]

@@ -11,6 +11,13 @@ use coda_musicgen::{GenerationParams, MusicGen};
 use tracing::{info, warn};
 
 use crate::observer::observe;
+use crate::telemetry;
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
 
 /// What every job slot shares.
 pub(crate) struct Shared {
@@ -25,19 +32,25 @@ pub(crate) async fn handle(job: QueuedJob, shared: Data<Arc<Shared>>) -> Result<
     let QueuedJob { id, params } = job;
     let link = &shared.link;
     match link.start(id).await? {
-        Start::Run { attempts } => info!(%id, attempts, "job started"),
+        Start::Run { attempts } => {
+            info!(%id, attempts, "job started");
+            telemetry::started(id, attempts, now_ms());
+        }
         Start::Skip => return Ok(()),
         Start::Canceled => {
             info!(%id, "job was canceled before it started");
+            telemetry::settled("canceled", "canceled_before_start");
             return Err(AbortError::new("canceled before start").into());
         }
         Start::Exhausted { attempts } => {
             warn!(%id, attempts, "job failed: too many attempts");
+            telemetry::settled("failed", "too_many_attempts");
             return Err(AbortError::new("too many attempts").into());
         }
     }
     let finish = run(&shared, id, params).await;
     link.finish(id, &finish).await?;
+    telemetry::finished(&finish);
     match &finish.outcome {
         Outcome::Succeeded { audio_seconds } => {
             info!(%id, audio_seconds, compute_seconds = finish.compute_seconds, "job succeeded");
@@ -54,8 +67,28 @@ pub(crate) async fn handle(job: QueuedJob, shared: Data<Arc<Shared>>) -> Result<
     }
 }
 
+/// Stops the generation when the handler is dropped mid-job (its job slot died, e.g. Redis went
+/// away): the job is re-queued and runs again, so the orphaned run must not keep a core busy
+/// or write a result.
+struct StopOnDrop(Option<Arc<AtomicBool>>);
+
+impl StopOnDrop {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(stop) = &self.0 {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
 async fn run(shared: &Arc<Shared>, id: JobId, params: JobParams) -> Finish {
     let stop = Arc::new(AtomicBool::new(false));
+    let orphan_guard = StopOnDrop(Some(stop.clone()));
     let (mut observer, reporter) = observe(shared.link.clone(), id, stop.clone());
     let model = shared.model.clone();
     let audio = shared.link.coda().audio_path(id);
@@ -77,13 +110,16 @@ async fn run(shared: &Arc<Shared>, id: JobId, params: JobParams) -> Finish {
         Ok::<_, coda_musicgen::Error>(generation)
     })
     .await;
+    orphan_guard.disarm();
     let compute_seconds = started.elapsed().as_secs_f64();
     if let Err(e) = reporter.await {
         warn!(%id, error = %e, "progress reporter ended abnormally");
     }
     match result {
         Ok(Ok(g)) => Finish {
-            outcome: Outcome::Succeeded { audio_seconds: g.samples.len() as f64 / f64::from(g.sample_rate) },
+            outcome: Outcome::Succeeded {
+                audio_seconds: g.samples.len() as f64 / f64::from(g.sample_rate),
+            },
             compute_seconds,
             decode_steps: g.timings.decode_steps as u64,
             decode_ms: g.timings.decode_ms,
@@ -93,16 +129,27 @@ async fn run(shared: &Arc<Shared>, id: JobId, params: JobParams) -> Finish {
             compute_seconds,
             ..Finish::nothing(Outcome::Canceled)
         },
-        Ok(Err(e)) => Finish { compute_seconds, ..Finish::nothing(Outcome::Failed { error: e.to_string() }) },
+        Ok(Err(e)) => Finish {
+            compute_seconds,
+            ..Finish::nothing(Outcome::Failed {
+                error: e.to_string(),
+            })
+        },
         Err(e) => Finish {
             compute_seconds,
-            ..Finish::nothing(Outcome::Failed { error: format!("the model crashed: {e}") })
+            ..Finish::nothing(Outcome::Failed {
+                error: format!("the model crashed: {e}"),
+            })
         },
     }
 }
 
 /// A re-run after a crash overwrites the same file, and a reader never sees half a WAV.
-fn write_atomically(path: &Path, samples: &[f32], sample_rate: u32) -> Result<(), coda_musicgen::Error> {
+fn write_atomically(
+    path: &Path,
+    samples: &[f32],
+    sample_rate: u32,
+) -> Result<(), coda_musicgen::Error> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| coda_musicgen::Error::Io { path, source }
@@ -110,7 +157,8 @@ fn write_atomically(path: &Path, samples: &[f32], sample_rate: u32) -> Result<()
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
     }
-    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+    // A unique temp name: a re-run may overlap an orphaned run of the same job for a moment.
+    let tmp = PathBuf::from(format!("{}.{}.tmp", path.display(), ulid::Ulid::new()));
     coda_musicgen::write_wav(&tmp, samples, sample_rate)?;
     std::fs::rename(&tmp, path).map_err(io(path))?;
     Ok(())

@@ -10,10 +10,14 @@
 mod error;
 mod job;
 mod liveness;
+mod memory;
 mod observer;
+mod retention;
 mod run;
+mod telemetry;
 mod warmup;
 
 pub use error::WorkerError;
+pub use memory::{check_budget, Footprint};
 pub use run::{load_model, run, worker_name};
 pub use warmup::{warm_up, WarmUp};

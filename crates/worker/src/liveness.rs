@@ -1,17 +1,23 @@
-//! Heartbeats for the api's `workers_alive`, and the periodic clean-up of finished jobs.
+//! Heartbeats for the api's `workers_alive`, and the periodic clean-up of finished jobs and
+//! their audio.
 
 use std::time::Duration;
 
 use coda_jobs::WorkerLink;
 use tracing::{debug, info, warn};
 
-/// Finished jobs' queue records are swept this often.
-const SWEEP_EVERY: Duration = Duration::from_secs(600);
+use crate::retention::{remove_expired, sweep_every};
 
-pub(crate) async fn keep_alive(link: WorkerLink, slots: usize, every: Duration) {
+pub(crate) async fn keep_alive(
+    link: WorkerLink,
+    slots: usize,
+    every: Duration,
+) -> std::convert::Infallible {
     let mut beat = tokio::time::interval(every);
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut sweep = tokio::time::interval(SWEEP_EVERY);
+    // Short retentions (tests, demos) are swept often; long ones every ten minutes.
+    let retention = Duration::from_secs(link.coda().settings().storage.retention_seconds());
+    let mut sweep = tokio::time::interval(sweep_every(retention));
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
@@ -20,11 +26,21 @@ pub(crate) async fn keep_alive(link: WorkerLink, slots: usize, every: Duration) 
                     warn!(worker = link.name(), error = %e, "heartbeat failed");
                 }
             }
-            _ = sweep.tick() => match link.sweep().await {
-                Ok(0) => {}
-                Ok(n) => info!(removed = n, "swept expired jobs from the queue"),
-                Err(e) => debug!(error = %e, "sweep failed"),
-            },
+            _ = sweep.tick() => {
+                match link.sweep().await {
+                    Ok(0) => {}
+                    Ok(n) => info!(removed = n, "swept expired jobs from the queue"),
+                    Err(e) => debug!(error = %e, "sweep failed"),
+                }
+                let settings = &link.coda().settings().storage;
+                let audio = settings.dir.join("audio");
+                match tokio::task::spawn_blocking(move || remove_expired(&audio, retention)).await {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => info!(removed = n, "deleted expired audio files"),
+                    Ok(Err(e)) => warn!(error = %e, "could not delete expired audio files"),
+                    Err(e) => warn!(error = %e, "audio clean-up panicked"),
+                }
+            }
         }
     }
 }

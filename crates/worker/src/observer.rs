@@ -43,7 +43,12 @@ pub(crate) fn observe(
     (ChannelObserver { tx, stop }, reporter)
 }
 
-async fn report(link: WorkerLink, id: JobId, mut rx: mpsc::UnboundedReceiver<Stage>, stop: Arc<AtomicBool>) {
+async fn report(
+    link: WorkerLink,
+    id: JobId,
+    mut rx: mpsc::UnboundedReceiver<Stage>,
+    stop: Arc<AtomicBool>,
+) {
     let mut poll = tokio::time::interval(CANCEL_POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_write: Option<Instant> = None;
@@ -51,7 +56,13 @@ async fn report(link: WorkerLink, id: JobId, mut rx: mpsc::UnboundedReceiver<Sta
     loop {
         tokio::select! {
             stage = rx.recv() => {
-                let Some(stage) = stage else { break };
+                let Some(stage) = stage else {
+                    // The run ended (done, stopped or failed): leave the last step on record.
+                    if let Some((step, total)) = pending.take() {
+                        write_progress(&link, id, step, total).await;
+                    }
+                    break;
+                };
                 match stage {
                     Stage::Composing { step, total } => {
                         pending = Some((step, total));

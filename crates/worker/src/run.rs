@@ -4,30 +4,61 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use apalis::prelude::{Monitor, WorkerBuilder, BackendExt, WorkerBuilderExt};
+use apalis::prelude::{BackendExt, Monitor, WorkerBuilder, WorkerBuilderExt};
 use coda_jobs::{Coda, ModelFacts, Settings};
-use coda_musicgen::{LoadOptions, MusicGen};
+use coda_musicgen::{LoadOptions, MusicGen, Quantization};
 use tracing::{info, warn};
 
 use crate::error::WorkerError;
 use crate::job::{handle, Shared};
 use crate::liveness::keep_alive;
+use crate::memory::{self, check_budget, Footprint};
 use crate::warmup::warm_up;
 
 /// A worker that misses this many heartbeats is presumed dead and its job re-queued.
 const MISSED_HEARTBEATS: usize = 2;
 
-/// Resolves `model.id` (generating the tiny model on first use) and loads it on a blocking
-/// thread.
+/// Resolves `model.id` (generating the tiny model on first use; with `model.quantization`
+/// set, quantizing it once into `<storage.dir>/models/<name>-<quantization>.gguf`) and loads
+/// it on a blocking thread with `model.threads` CPU threads. Refuses a `worker.concurrency`
+/// that does not fit in `worker.memory_budget`.
 pub async fn load_model(settings: &Settings) -> Result<Arc<MusicGen>, WorkerError> {
     let id = settings.model.id.clone();
     let dir = settings.storage.dir.clone();
     let threads = settings.model.threads;
-    let model = tokio::task::spawn_blocking(move || {
-        let path = coda_musicgen::resolve_model(&id, &dir)?;
-        MusicGen::load(&path, &LoadOptions { threads, ..LoadOptions::default() })
+    let quantization: Quantization = settings.model.quantization.parse()?;
+    let (model, model_bytes) = tokio::task::spawn_blocking(move || {
+        let path = coda_musicgen::resolve_quantized_model(&id, &dir, quantization)?;
+        let before = memory::resident_bytes();
+        let model = MusicGen::load(
+            &path,
+            &LoadOptions {
+                threads,
+                quantization,
+                ..LoadOptions::default()
+            },
+        )?;
+        let grown = before
+            .zip(memory::resident_bytes())
+            .map(|(b, a)| a.saturating_sub(b));
+        Ok::<_, coda_musicgen::Error>((model, grown))
     })
     .await??;
+    let footprint = Footprint {
+        model_bytes: model_bytes.unwrap_or(0),
+        per_job_bytes: memory::per_job_bytes(&model, settings.limits.max_duration_seconds),
+    };
+    info!(
+        model = %settings.model.id,
+        model_bytes = footprint.model_bytes,
+        per_job_bytes = footprint.per_job_bytes,
+        slots = settings.worker.concurrency,
+        "model loaded"
+    );
+    if settings.worker.memory_budget.is_some() && model_bytes.is_none() {
+        warn!("worker.memory_budget is set but this OS does not report resident memory; only the per-job part is checked");
+    }
+    check_budget(settings, &footprint)?;
     Ok(Arc::new(model))
 }
 
@@ -59,17 +90,22 @@ pub async fn run(
     let warm = warm_up(model.clone()).await?;
     info!(worker = %name, ms_per_step = warm.ms_per_step, overhead_ms = warm.overhead_ms, "model warmed up");
     if warm.ms_per_step > 0.0 {
-        link.record_speed(warm.ms_per_step, warm.overhead_ms).await?;
+        link.record_speed(warm.ms_per_step, warm.overhead_ms)
+            .await?;
     }
 
     let heartbeat = Duration::from_secs(settings.worker.heartbeat_seconds);
     link.heartbeat(slots).await?;
-    let alive = tokio::spawn(keep_alive(link.clone(), slots, heartbeat));
 
-    let shared = Arc::new(Shared { link: link.clone(), model });
+    let shared = Arc::new(Shared {
+        link: link.clone(),
+        model,
+    });
     let poll = Duration::from_millis(settings.worker.poll_interval_ms);
     let mut monitor = Monitor::new()
-        .shutdown_timeout(Duration::from_secs(settings.worker.shutdown_timeout_seconds))
+        .shutdown_timeout(Duration::from_secs(
+            settings.worker.shutdown_timeout_seconds,
+        ))
         // A backend error (Redis restarting, a timeout) must not silently end a slot.
         .should_restart(|ctx, error| {
             warn!(worker = ctx.name(), %error, "job slot stopped; restarting it");
@@ -96,13 +132,16 @@ pub async fn run(
         });
     }
     info!(worker = %name, slots, "worker started");
-    let result = monitor
-        .run_with_signal(async move {
-            shutdown.await;
-            Ok(())
-        })
-        .await;
-    alive.abort();
+    let monitor = monitor.run_with_signal(async move {
+        shutdown.await;
+        Ok(())
+    });
+    // Heartbeats live exactly as long as the job slots: dropping this future (a crash, an
+    // aborted task) stops both.
+    let result = tokio::select! {
+        result = monitor => result,
+        never = keep_alive(link.clone(), slots, heartbeat) => match never {},
+    };
     if let Err(e) = link.leave().await {
         warn!(worker = %name, error = %e, "could not deregister");
     }

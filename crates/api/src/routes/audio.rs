@@ -12,6 +12,13 @@ use crate::extract::JobIdPath;
 use crate::routes::jobs::find_job;
 use crate::state::AppState;
 
+/// A WAV file (16-bit PCM).
+// Exists only to name the response body in the OpenAPI document.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+#[expect(dead_code, reason = "only describes the response body")]
+pub struct Wav(Vec<u8>);
+
 /// The generated audio (16-bit PCM WAV).
 #[utoipa::path(
     get, path = "/api/v1/jobs/{id}/audio", tag = "jobs",
@@ -20,8 +27,8 @@ use crate::state::AppState;
         ("Range" = Option<String>, Header, description = "Byte range, e.g. `bytes=0-1023`"),
     ),
     responses(
-        (status = 200, description = "The whole file", content_type = "audio/wav", body = Vec<u8>),
-        (status = 206, description = "The requested byte range", content_type = "audio/wav", body = Vec<u8>),
+        (status = 200, description = "The whole file", content_type = "audio/wav", body = Wav),
+        (status = 206, description = "The requested byte range", content_type = "audio/wav", body = Wav),
         (status = 400, response = crate::openapi::InvalidId),
         (status = 404, response = crate::openapi::JobNotFound),
         (status = 409, response = crate::openapi::AudioConflict),
@@ -31,13 +38,23 @@ use crate::state::AppState;
         (status = 503, response = crate::openapi::Unavailable),
     ),
 )]
-pub async fn job_audio(State(state): State<AppState>, JobIdPath(id): JobIdPath, request: Request) -> Result<Response, ApiError> {
+pub async fn job_audio(
+    State(state): State<AppState>,
+    JobIdPath(id): JobIdPath,
+    request: Request,
+) -> Result<Response, ApiError> {
     let job = find_job(&state, id).await?;
     if job.status != JobStatus::Succeeded {
-        return Err(ApiError::AudioNotReady { id: id.to_string(), status: job.status.to_string() });
+        return Err(ApiError::AudioNotReady {
+            id: id.to_string(),
+            status: job.status.to_string(),
+        });
     }
     let path = state.coda.audio_path(id);
-    if !tokio::fs::try_exists(&path).await.map_err(ApiError::internal)? {
+    if !tokio::fs::try_exists(&path)
+        .await
+        .map_err(ApiError::internal)?
+    {
         return Err(ApiError::AudioExpired(id.to_string()));
     }
     let mut response = ServeFile::new(&path)
@@ -49,6 +66,9 @@ pub async fn job_audio(State(state): State<AppState>, JobIdPath(id): JobIdPath, 
     // Guessing from the extension varies (audio/x-wav, audio/wave); say it one way.
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("audio/wav"));
     let disposition = format!("inline; filename=\"coda-{id}.wav\"");
-    headers.insert(header::CONTENT_DISPOSITION, HeaderValue::try_from(disposition).map_err(ApiError::internal)?);
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::try_from(disposition).map_err(ApiError::internal)?,
+    );
     Ok(response)
 }

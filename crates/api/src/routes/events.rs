@@ -59,23 +59,33 @@ struct Watch {
 }
 
 enum Step {
-    Send(JobView),
+    Send(Box<JobView>),
     Poll { last: String },
     Done,
 }
 
 impl Watch {
     fn stream(self, first: JobView) -> impl Stream<Item = Result<Event, Infallible>> {
-        futures::stream::unfold((self, Step::Send(first)), |(mut watch, step)| async move {
-            let view = match step {
-                Step::Done => return None,
-                Step::Send(view) => view,
-                Step::Poll { last } => watch.next_change(&last).await?,
-            };
-            let json = serde_json::to_string(&view).unwrap_or_default();
-            let next = if view.status.is_final() { Step::Done } else { Step::Poll { last: json.clone() } };
-            Some((Ok(Event::default().event(JOB_EVENT).data(json)), (watch, next)))
-        })
+        futures::stream::unfold(
+            (self, Step::Send(Box::new(first))),
+            |(mut watch, step)| async move {
+                let view = match step {
+                    Step::Done => return None,
+                    Step::Send(view) => *view,
+                    Step::Poll { last } => watch.next_change(&last).await?,
+                };
+                let json = serde_json::to_string(&view).unwrap_or_default();
+                let next = if view.status.is_final() {
+                    Step::Done
+                } else {
+                    Step::Poll { last: json.clone() }
+                };
+                Some((
+                    Ok(Event::default().event(JOB_EVENT).data(json)),
+                    (watch, next),
+                ))
+            },
+        )
     }
 
     /// Waits until the job's view differs from `last`. `None` ends the stream: the server is

@@ -21,7 +21,10 @@ pub struct Health {
 /// The process is alive and serving HTTP. Touches no dependency.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health, example = json!({"status": "ok"}))))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok", reason: None })
+    Json(Health {
+        status: "ok",
+        reason: None,
+    })
 }
 
 /// The service can take jobs: Redis and the ledger both answer.
@@ -31,10 +34,22 @@ pub async fn healthz() -> Json<Health> {
 ))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     match state.coda.readiness().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ready", reason: None })),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ready",
+                reason: None,
+            }),
+        ),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "not_ready", reason: Some(reason) }))
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(Health {
+                    status: "not_ready",
+                    reason: Some(reason),
+                }),
+            )
         }
     }
 }

@@ -52,9 +52,17 @@ pub async fn submit_job(
     let submitted = state.coda.submit(params, &client.0).await?;
     let location = job_path(submitted.view.id);
     tracing::info!(job = %submitted.view.id, position = ?submitted.view.position, "job queued");
-    let body = SubmittedBody { job: submitted.view, cancel_token: submitted.cancel_token };
+    let body = SubmittedBody {
+        job: submitted.view,
+        cancel_token: submitted.cancel_token,
+    };
     let location = HeaderValue::try_from(location).map_err(ApiError::internal)?;
-    Ok((StatusCode::ACCEPTED, [(header::LOCATION, location)], Json(body)).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, location)],
+        Json(body),
+    )
+        .into_response())
 }
 
 /// A job's state: place in line and ETA while queued, progress while running, outcome after.
@@ -69,12 +77,19 @@ pub async fn submit_job(
         (status = 503, response = crate::openapi::Unavailable),
     ),
 )]
-pub async fn get_job(State(state): State<AppState>, JobIdPath(id): JobIdPath) -> Result<Json<JobView>, ApiError> {
+pub async fn get_job(
+    State(state): State<AppState>,
+    JobIdPath(id): JobIdPath,
+) -> Result<Json<JobView>, ApiError> {
     find_job(&state, id).await.map(Json)
 }
 
 pub(crate) async fn find_job(state: &AppState, id: JobId) -> Result<JobView, ApiError> {
-    state.coda.job(id).await?.ok_or_else(|| ApiError::JobNotFound(id.to_string()))
+    state
+        .coda
+        .job(id)
+        .await?
+        .ok_or_else(|| ApiError::JobNotFound(id.to_string()))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -111,7 +126,10 @@ pub async fn cancel_job(
     headers: HeaderMap,
     ApiQuery(query): ApiQuery<CancelQuery>,
 ) -> Result<Json<JobView>, ApiError> {
-    let header_token = headers.get(CANCEL_TOKEN_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header_token = headers
+        .get(CANCEL_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     // A missing token is just a wrong one: the facade still says 404 for an unknown job first.
     let token = header_token.or(query.token).unwrap_or_default();
     match state.coda.cancel(id, &token).await {
@@ -121,9 +139,10 @@ pub async fn cancel_job(
         }
         Err(CancelError::NotFound) => Err(ApiError::JobNotFound(id.to_string())),
         Err(CancelError::Forbidden) => Err(ApiError::Forbidden),
-        Err(CancelError::AlreadyFinished { status }) => {
-            Err(ApiError::AlreadyFinished { id: id.to_string(), status: status.to_string() })
-        }
+        Err(CancelError::AlreadyFinished { status }) => Err(ApiError::AlreadyFinished {
+            id: id.to_string(),
+            status: status.to_string(),
+        }),
         Err(CancelError::Unavailable(detail)) => Err(ApiError::Unavailable { detail }),
     }
 }
@@ -152,7 +171,10 @@ pub struct HistoryQuery {
         (status = 503, response = crate::openapi::Unavailable),
     ),
 )]
-pub async fn list_jobs(State(state): State<AppState>, ApiQuery(query): ApiQuery<HistoryQuery>) -> Result<Json<Page>, ApiError> {
+pub async fn list_jobs(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> Result<Json<Page>, ApiError> {
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::InvalidQuery {

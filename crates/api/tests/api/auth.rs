@@ -15,7 +15,10 @@ async fn keyed_app() -> TestApp {
 fn submit_with(key: Option<&str>) -> Request<Body> {
     let mut request = json_request(Method::POST, "/api/v1/jobs", valid_request().to_string());
     if let Some(key) = key {
-        request.headers_mut().insert(header::AUTHORIZATION, format!("Bearer {key}").parse().unwrap());
+        request.headers_mut().insert(
+            header::AUTHORIZATION,
+            format!("Bearer {key}").parse().unwrap(),
+        );
     }
     request
 }
@@ -30,7 +33,10 @@ async fn with_keys_configured_the_api_needs_one() {
         assert_eq!(response.error().0, "unauthorized");
         assert_eq!(response.header("www-authenticate"), Some("Bearer"));
     }
-    assert_eq!(app.get("/api/v1/queue").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.get("/api/v1/queue").await.status,
+        StatusCode::UNAUTHORIZED
+    );
 
     let accepted = app.send(submit_with(Some("key-two"))).await;
     assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text());
@@ -49,7 +55,17 @@ async fn the_page_probes_metrics_and_document_stay_open() {
 async fn per_client_limits_count_per_key_not_per_address() {
     let app = keyed_app().await;
 
-    assert_eq!(app.send(submit_with(Some("key-one"))).await.status, StatusCode::ACCEPTED);
-    assert_eq!(app.send(submit_with(Some("key-two"))).await.status, StatusCode::ACCEPTED, "same address, other key");
-    assert_eq!(app.send(submit_with(Some("key-one"))).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        app.send(submit_with(Some("key-one"))).await.status,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        app.send(submit_with(Some("key-two"))).await.status,
+        StatusCode::ACCEPTED,
+        "same address, other key"
+    );
+    assert_eq!(
+        app.send(submit_with(Some("key-one"))).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

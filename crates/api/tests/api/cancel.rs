@@ -3,7 +3,12 @@ use axum::http::{Request, StatusCode};
 
 use crate::common::{TestApp, TestResponse};
 
-async fn cancel(app: &TestApp, id: &str, header_token: Option<&str>, query_token: Option<&str>) -> TestResponse {
+async fn cancel(
+    app: &TestApp,
+    id: &str,
+    header_token: Option<&str>,
+    query_token: Option<&str>,
+) -> TestResponse {
     let uri = match query_token {
         Some(token) => format!("/api/v1/jobs/{id}?token={token}"),
         None => format!("/api/v1/jobs/{id}"),
@@ -26,12 +31,18 @@ async fn cancelling_needs_the_token_from_the_submission() {
 
     let wrong = cancel(&app, &id, Some("not-the-token"), None).await;
     assert_eq!(wrong.status, StatusCode::FORBIDDEN);
-    assert_eq!(app.get(&format!("/api/v1/jobs/{id}")).await.json()["status"], "queued");
+    assert_eq!(
+        app.get(&format!("/api/v1/jobs/{id}")).await.json()["status"],
+        "queued"
+    );
 
     let right = cancel(&app, &id, Some(&token), None).await;
     assert_eq!(right.status, StatusCode::OK, "{}", right.text());
     assert_eq!(right.json()["status"], "canceled");
-    assert_eq!(app.get(&format!("/api/v1/jobs/{id}")).await.json()["status"], "canceled");
+    assert_eq!(
+        app.get(&format!("/api/v1/jobs/{id}")).await.json()["status"],
+        "canceled"
+    );
 }
 
 #[tokio::test]
@@ -49,7 +60,10 @@ async fn the_token_may_come_in_the_query_string() {
 async fn a_finished_job_cannot_be_cancelled_again() {
     let app = TestApp::start().await;
     let (id, token) = app.submit_ok().await;
-    assert_eq!(cancel(&app, &id, Some(&token), None).await.status, StatusCode::OK);
+    assert_eq!(
+        cancel(&app, &id, Some(&token), None).await.status,
+        StatusCode::OK
+    );
 
     let again = cancel(&app, &id, Some(&token), None).await;
 
@@ -63,7 +77,12 @@ async fn cancelling_an_unknown_job_is_not_found() {
 
     let response = cancel(&app, &ulid::Ulid::new().to_string(), Some("whatever"), None).await;
 
-    assert_eq!(response.status, StatusCode::NOT_FOUND, "{}", response.text());
+    assert_eq!(
+        response.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        response.text()
+    );
     assert_eq!(response.error().0, "job_not_found");
 }
 
@@ -72,9 +91,18 @@ async fn jobs_behind_a_cancelled_one_move_up() {
     let app = TestApp::start().await;
     let (first, token) = app.submit_ok().await;
     let (second, _) = app.submit_ok().await;
-    assert_eq!(app.get(&format!("/api/v1/jobs/{second}")).await.json()["position"], 2);
+    assert_eq!(
+        app.get(&format!("/api/v1/jobs/{second}")).await.json()["position"],
+        2
+    );
 
-    assert_eq!(cancel(&app, &first, Some(&token), None).await.status, StatusCode::OK);
+    assert_eq!(
+        cancel(&app, &first, Some(&token), None).await.status,
+        StatusCode::OK
+    );
 
-    assert_eq!(app.get(&format!("/api/v1/jobs/{second}")).await.json()["position"], 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/jobs/{second}")).await.json()["position"],
+        1
+    );
 }

@@ -33,8 +33,12 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
     }
 
     pub fn text(&self) -> String {
@@ -48,11 +52,24 @@ impl TestResponse {
     /// Asserts the API's error shape and returns `(code, field)`.
     pub fn error(&self) -> (String, Option<String>) {
         let body = self.json();
-        let error = body.get("error").unwrap_or_else(|| panic!("no `error` object in {body}"));
-        let message = error["message"].as_str().unwrap_or_else(|| panic!("no message in {body}"));
+        let error = body
+            .get("error")
+            .unwrap_or_else(|| panic!("no `error` object in {body}"));
+        let message = error["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no message in {body}"));
         assert!(!message.is_empty(), "empty message in {body}");
-        let code = error["code"].as_str().unwrap_or_else(|| panic!("no code in {body}")).to_owned();
-        (code, error.get("field").and_then(Value::as_str).map(str::to_owned))
+        let code = error["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no code in {body}"))
+            .to_owned();
+        (
+            code,
+            error
+                .get("field")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        )
     }
 }
 
@@ -74,11 +91,17 @@ impl TestApp {
         let mut settings = Settings::default();
         settings.redis.namespace = format!("coda-test-{}", ulid::Ulid::new());
         settings.storage.dir = dir.path().join("data");
-        let mut options = ApiOptions { web_dir, events_poll_interval: Duration::from_millis(20), ..ApiOptions::default() };
+        let mut options = ApiOptions {
+            web_dir,
+            events_poll_interval: Duration::from_millis(20),
+            ..ApiOptions::default()
+        };
         configure(&mut settings, &mut options);
         settings.validate().expect("test settings are valid");
 
-        let coda = Coda::connect(&settings).await.expect("Redis and SQLite reachable");
+        let coda = Coda::connect(&settings)
+            .await
+            .expect("Redis and SQLite reachable");
         let state = AppState::new(coda.clone(), install_metrics_recorder(), options);
         TestApp {
             router: router(state),
@@ -91,11 +114,22 @@ impl TestApp {
 
     /// Sends `request` as if from `client` (its address is what per-client limits count).
     pub async fn send_from(&self, client: [u8; 4], mut request: Request<Body>) -> TestResponse {
-        request.extensions_mut().insert(ConnectInfo(SocketAddr::from((client, 40000))));
-        let response = self.router.clone().oneshot(request).await.expect("router is infallible");
+        request
+            .extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from((client, 40000))));
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("router is infallible");
         let (parts, body) = response.into_parts();
         let body = body.collect().await.expect("body").to_bytes();
-        TestResponse { status: parts.status, headers: parts.headers, body }
+        TestResponse {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        }
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
@@ -103,7 +137,8 @@ impl TestApp {
     }
 
     pub async fn get(&self, uri: &str) -> TestResponse {
-        self.send(Request::get(uri).body(Body::empty()).unwrap()).await
+        self.send(Request::get(uri).body(Body::empty()).unwrap())
+            .await
     }
 
     pub async fn submit(&self, body: &Value) -> TestResponse {
@@ -111,7 +146,11 @@ impl TestApp {
     }
 
     pub async fn submit_from(&self, client: [u8; 4], body: &Value) -> TestResponse {
-        self.send_from(client, json_request(Method::POST, "/api/v1/jobs", body.to_string())).await
+        self.send_from(
+            client,
+            json_request(Method::POST, "/api/v1/jobs", body.to_string()),
+        )
+        .await
     }
 
     /// Submits a valid job and returns `(id, cancel_token)`.
@@ -119,7 +158,10 @@ impl TestApp {
         let response = self.submit(&valid_request()).await;
         assert_eq!(response.status, StatusCode::ACCEPTED, "{}", response.text());
         let body = response.json();
-        (body["job"]["id"].as_str().unwrap().to_owned(), body["cancel_token"].as_str().unwrap().to_owned())
+        (
+            body["job"]["id"].as_str().unwrap().to_owned(),
+            body["cancel_token"].as_str().unwrap().to_owned(),
+        )
     }
 }
 
@@ -135,10 +177,17 @@ pub fn json_request(method: Method, uri: &str, body: impl Into<Body>) -> Request
 impl Drop for TestApp {
     /// Leaves Redis as it was: every key of this test's namespace goes.
     fn drop(&mut self) {
-        let Ok(client) = redis::Client::open(self.redis_url.as_str()) else { return };
-        let Ok(mut conn) = client.get_connection() else { return };
+        let Ok(client) = redis::Client::open(self.redis_url.as_str()) else {
+            return;
+        };
+        let Ok(mut conn) = client.get_connection() else {
+            return;
+        };
         let pattern = format!("{}*", self.namespace);
-        let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut conn).unwrap_or_default();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(&pattern)
+            .query(&mut conn)
+            .unwrap_or_default();
         if !keys.is_empty() {
             let _: Result<(), _> = redis::cmd("DEL").arg(keys).query(&mut conn);
         }

@@ -2,11 +2,13 @@
 
 mod common;
 
+mod audio;
 mod auth;
 mod cancel;
 mod events;
 mod limits;
 mod openapi;
+mod serve;
 mod service;
 mod submit;
 mod validation;

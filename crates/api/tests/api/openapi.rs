@@ -11,7 +11,11 @@ async fn the_document_is_served_and_matches_the_snapshot() {
 
     assert_eq!(response.status, StatusCode::OK);
     let served = response.json();
-    assert_eq!(served, serde_json::to_value(coda_api::openapi()).unwrap(), "served = generated");
+    assert_eq!(
+        served,
+        serde_json::to_value(coda_api::openapi()).unwrap(),
+        "served = generated"
+    );
     insta::assert_json_snapshot!("openapi", served);
 }
 
@@ -20,7 +24,13 @@ fn every_error_status_has_an_example_body() {
     let doc = serde_json::to_value(coda_api::openapi()).unwrap();
     let components = &doc["components"]["responses"];
     let mut checked = 0;
-    for (path, item) in doc["paths"].as_object().unwrap() {
+    // The probes answer their own small shape, documented with examples of its own.
+    let api_paths = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(path, _)| path.starts_with("/api/"));
+    for (path, item) in api_paths {
         for (method, operation) in item.as_object().unwrap() {
             for (status, response) in operation["responses"].as_object().unwrap() {
                 if !status.starts_with('4') && !status.starts_with('5') {
@@ -36,11 +46,20 @@ fn every_error_status_has_an_example_body() {
                 };
                 let examples: Vec<&Value> = match json.get("example") {
                     Some(example) => vec![example],
-                    None => json["examples"].as_object().map(|m| m.values().map(|e| &e["value"]).collect()).unwrap_or_default(),
+                    None => json["examples"]
+                        .as_object()
+                        .map(|m| m.values().map(|e| &e["value"]).collect())
+                        .unwrap_or_default(),
                 };
-                assert!(!examples.is_empty(), "{method} {path} {status} has no example");
+                assert!(
+                    !examples.is_empty(),
+                    "{method} {path} {status} has no example"
+                );
                 for example in examples {
-                    assert!(example["error"]["code"].is_string(), "{method} {path} {status}: {example}");
+                    assert!(
+                        example["error"]["code"].is_string(),
+                        "{method} {path} {status}: {example}"
+                    );
                 }
                 checked += 1;
             }

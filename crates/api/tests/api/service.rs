@@ -27,7 +27,11 @@ async fn the_page_is_served_at_the_root_and_at_job_urls() {
         let page = app.get(&uri).await;
         assert_eq!(page.status, StatusCode::OK, "{uri}");
         assert_eq!(page.text(), INDEX_HTML, "{uri}");
-        assert!(page.header("content-type").is_some_and(|t| t.starts_with("text/html")), "{uri}");
+        assert!(
+            page.header("content-type")
+                .is_some_and(|t| t.starts_with("text/html")),
+            "{uri}"
+        );
     }
 }
 
@@ -39,7 +43,9 @@ async fn unknown_api_routes_and_methods_answer_in_the_error_shape() {
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_eq!(missing.error().0, "route_not_found");
 
-    let wrong_method = app.send(Request::put("/api/v1/jobs").body(Body::empty()).unwrap()).await;
+    let wrong_method = app
+        .send(Request::put("/api/v1/jobs").body(Body::empty()).unwrap())
+        .await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong_method.error().0, "method_not_allowed");
 }
@@ -48,14 +54,25 @@ async fn unknown_api_routes_and_methods_answer_in_the_error_shape() {
 async fn metrics_count_requests_by_route_template() {
     let app = TestApp::start().await;
     let (id, _) = app.submit_ok().await;
-    assert_eq!(app.get(&format!("/api/v1/jobs/{id}")).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/api/v1/jobs/{id}")).await.status,
+        StatusCode::OK
+    );
 
     let metrics = app.get("/metrics").await;
 
     assert_eq!(metrics.status, StatusCode::OK);
     let text = metrics.text();
-    assert!(text.contains("http_requests_total{method=\"GET\",route=\"/api/v1/jobs/{id}\",status=\"200\"}"), "{text}");
-    assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains(
+            "http_requests_total{method=\"GET\",route=\"/api/v1/jobs/{id}\",status=\"200\"}"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("http_request_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(text.contains("coda_queue_pending"), "{text}");
     assert!(!text.contains(&id), "ids never become labels");
 }

@@ -9,12 +9,25 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::GenerateArgs;
 
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
-    let dir = coda_musicgen::resolve_model(&args.model, &args.data_dir)
-        .with_context(|| format!("finding model `{}`", args.model))?;
-    let options = LoadOptions { threads: args.threads, ..LoadOptions::default() };
+    // A GGUF file from `coda quantize` is taken as is.
+    let dir = coda_musicgen::resolve_quantized_model(
+        &args.model,
+        &args.data_dir,
+        coda_musicgen::Quantization::None,
+    )
+    .with_context(|| format!("finding model `{}`", args.model))?;
+    let options = LoadOptions {
+        threads: args.threads,
+        ..LoadOptions::default()
+    };
     let load_started = Instant::now();
-    let model = MusicGen::load(&dir, &options).with_context(|| format!("loading {}", dir.display()))?;
-    eprintln!("model loaded from {} in {:.2?}", dir.display(), load_started.elapsed());
+    let model =
+        MusicGen::load(&dir, &options).with_context(|| format!("loading {}", dir.display()))?;
+    eprintln!(
+        "model loaded from {} in {:.2?}",
+        dir.display(),
+        load_started.elapsed()
+    );
 
     let frames = match args.frames {
         Some(frames) => frames,
@@ -51,7 +64,10 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
 
     let t = &generation.timings;
     let seconds = generation.samples.len() as f64 / f64::from(generation.sample_rate);
-    println!("wrote {} ({seconds:.2} s of audio, {frames} frames, seed {seed})", args.out.display());
+    println!(
+        "wrote {} ({seconds:.2} s of audio, {frames} frames, seed {seed})",
+        args.out.display()
+    );
     println!(
         "{:.1} steps/s ({} steps in {:.0} ms; prompt {:.0} ms; audio {:.0} ms)",
         t.decode_steps as f64 / (t.decode_ms / 1000.0).max(1e-9),

@@ -1,6 +1,8 @@
 //! One module per subcommand.
 
+mod bench;
 mod generate;
+mod quantize;
 mod serve;
 mod tiny;
 
@@ -11,6 +13,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::MakeTinyModel(args) => tiny::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Quantize(args) => quantize::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Up(args) => serve::run(serve::Role::Both, config, &args),
         Command::Api(args) => serve::run(serve::Role::Api, config, &args),
         Command::Worker(args) => serve::run(serve::Role::Worker, config, &args),

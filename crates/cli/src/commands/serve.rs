@@ -20,7 +20,9 @@ pub fn run(role: Role, config_file: Option<&Path>, args: &ServeArgs) -> anyhow::
     let settings = config::load(config_file, args)?;
     let web_dir = web_dir(args.web_dir.clone());
     runtime()?.block_on(async move {
-        let coda = Coda::connect(&settings).await.context("connecting to Redis and the ledger")?;
+        let coda = Coda::connect(&settings)
+            .await
+            .context("connecting to Redis and the ledger")?;
         let stop = shutdown::broadcast();
         let api = async {
             if role == Role::Worker {
@@ -29,16 +31,25 @@ pub fn run(role: Role, config_file: Option<&Path>, args: &ServeArgs) -> anyhow::
             let listener = tokio::net::TcpListener::bind(settings.http.addr)
                 .await
                 .with_context(|| format!("binding http.addr {}", settings.http.addr))?;
-            coda_api::serve(coda.clone(), listener, web_dir, shutdown::wait(stop.clone()))
-                .await
-                .context("http server")
+            coda_api::serve(
+                coda.clone(),
+                listener,
+                web_dir,
+                shutdown::wait(stop.clone()),
+            )
+            .await
+            .context("http server")
         };
         let worker = async {
             if role == Role::Api {
                 return Ok(());
             }
-            let model = coda_worker::load_model(&settings).await.context("loading the model")?;
-            coda_worker::run(coda.clone(), model, shutdown::wait(stop.clone())).await.context("worker")
+            let model = coda_worker::load_model(&settings)
+                .await
+                .context("loading the model")?;
+            coda_worker::run(coda.clone(), model, shutdown::wait(stop.clone()))
+                .await
+                .context("worker")
         };
         let result = tokio::try_join!(api, worker).map(|_| ());
         coda.ledger().close().await;
@@ -59,7 +70,9 @@ pub fn migrate(config_file: Option<&Path>, args: &ServeArgs) -> anyhow::Result<(
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 /// The page ships next to the binary in a release image (`./web`); in a checkout it is the

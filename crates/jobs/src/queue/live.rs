@@ -19,7 +19,6 @@ pub(crate) mod field {
     pub const STEP: &str = "step";
     pub const STEPS: &str = "steps";
     pub const ATTEMPTS: &str = "attempts";
-    pub const WORKER: &str = "worker";
     pub const ERROR: &str = "error";
     pub const AUDIO_SECONDS: &str = "audio_seconds";
     pub const COMPUTE_SECONDS: &str = "compute_seconds";

@@ -1,6 +1,7 @@
 //! The apalis-redis queue plus Coda's live state next to it. Multi-key changes run as Lua
 //! scripts (see `lua/`), so api and worker processes never observe half of a change.
 
+mod fleet;
 mod keys;
 pub(crate) mod live;
 
@@ -15,7 +16,6 @@ use redis::{AsyncCommands, Script};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::eta::{ModelShape, Speed};
 use crate::id::JobId;
 use crate::request::JobParams;
 pub(crate) use keys::{sha256_hex, Keys};
@@ -38,10 +38,6 @@ script!(BACKLOG, "lua/backlog.lua");
 script!(CANCEL, "lua/cancel.lua");
 script!(START, "lua/start.lua");
 script!(FINISH, "lua/finish.lua");
-script!(RECORD_SPEED, "lua/record_speed.lua");
-
-/// Weight of a new sample in the moving averages: about the last five jobs matter.
-const EWMA_ALPHA: f64 = 0.2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Admission {
@@ -88,7 +84,9 @@ pub(crate) struct Queue {
 
 impl std::fmt::Debug for Queue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Queue").field("namespace", &self.keys.namespace()).finish()
+        f.debug_struct("Queue")
+            .field("namespace", &self.keys.namespace())
+            .finish()
     }
 }
 
@@ -102,7 +100,11 @@ impl Queue {
             .set_number_of_retries(2);
         let conn = client.get_connection_manager_with_config(config).await?;
         let storage = RedisStorage::new(conn.clone()).with_config(Self::apalis_config(namespace));
-        Ok(Queue { conn, keys: Keys::new(namespace), storage })
+        Ok(Queue {
+            conn,
+            keys: Keys::new(namespace),
+            storage,
+        })
     }
 
     /// The queue name is set explicitly: the default is the Rust type name.
@@ -168,7 +170,10 @@ impl Queue {
     pub(crate) async fn push(&self, job: QueuedJob) -> Result<(), Error> {
         let task_id = TaskId::from(job.id.to_string());
         let task = TaskBuilder::new(job).task_id(task_id).build();
-        self.storage().push_task(task).await.map_err(|e| Error::Queue(e.to_string()))
+        self.storage()
+            .push_task(task)
+            .await
+            .map_err(|e| Error::Queue(e.to_string()))
     }
 
     pub(crate) async fn live(&self, id: JobId) -> Result<Option<LiveJob>, Error> {
@@ -198,7 +203,14 @@ impl Queue {
             .arg(self.keys.inflight_prefix())
             .invoke_async(&mut self.conn())
             .await?;
-        Ok(Backlog { place, jobs_ahead, steps_ahead, running_jobs, running_remaining_steps, queued_total })
+        Ok(Backlog {
+            place,
+            jobs_ahead,
+            steps_ahead,
+            running_jobs,
+            running_remaining_steps,
+            queued_total,
+        })
     }
 
     pub(crate) async fn cancel(
@@ -259,7 +271,11 @@ impl Queue {
         Ok(ids.iter().filter_map(|i| i.parse().ok()).collect())
     }
 
-    pub(crate) async fn set_fields(&self, id: JobId, fields: &[(&str, String)]) -> Result<(), Error> {
+    pub(crate) async fn set_fields(
+        &self,
+        id: JobId,
+        fields: &[(&str, String)],
+    ) -> Result<(), Error> {
         let _: () = self.conn().hset_multiple(self.keys.job(id), fields).await?;
         Ok(())
     }
@@ -276,106 +292,13 @@ impl Queue {
         fields: &[(&str, String)],
     ) -> Result<(), Error> {
         let mut inv = FINISH.key(self.keys.job(id));
-        inv.key(self.keys.pending()).arg(id.to_string()).arg(retention_s);
+        inv.key(self.keys.pending())
+            .arg(id.to_string())
+            .arg(retention_s);
         for (k, v) in fields {
             inv.arg(*k).arg(v);
         }
         let _: i64 = inv.invoke_async(&mut self.conn()).await?;
         Ok(())
-    }
-
-    pub(crate) async fn record_speed(&self, ms_per_step: f64, overhead_ms: Option<f64>) -> Result<(), Error> {
-        let _: String = RECORD_SPEED
-            .key(self.keys.stats())
-            .arg(ms_per_step)
-            .arg(overhead_ms.map(|o| o.to_string()).unwrap_or_default())
-            .arg(EWMA_ALPHA)
-            .invoke_async(&mut self.conn())
-            .await?;
-        Ok(())
-    }
-
-    pub(crate) async fn speed(&self) -> Result<Speed, Error> {
-        let h: HashMap<String, f64> = self.conn().hgetall(self.keys.stats()).await?;
-        Ok(Speed {
-            ms_per_step: h.get("ms_per_step").copied(),
-            ms_per_step_dev: h.get("ms_per_step_dev").copied().unwrap_or(0.0),
-            overhead_ms: h.get("overhead_ms").copied(),
-        })
-    }
-
-    pub(crate) async fn publish_model(&self, shape: ModelShape) -> Result<(), Error> {
-        let _: () = self
-            .conn()
-            .hset_multiple(
-                self.keys.model(),
-                &[("frame_rate", shape.frame_rate), ("codebooks", shape.codebooks as f64)],
-            )
-            .await?;
-        Ok(())
-    }
-
-    pub(crate) async fn model_shape(&self) -> Result<ModelShape, Error> {
-        let h: HashMap<String, f64> = self.conn().hgetall(self.keys.model()).await?;
-        let default = ModelShape::default();
-        Ok(ModelShape {
-            frame_rate: h.get("frame_rate").copied().filter(|f| *f > 0.0).unwrap_or(default.frame_rate),
-            codebooks: h.get("codebooks").map(|c| *c as u64).filter(|c| *c > 0).unwrap_or(default.codebooks),
-        })
-    }
-
-    pub(crate) async fn heartbeat(&self, worker: &str, slots: usize, now_ms: i64) -> Result<(), Error> {
-        redis::pipe()
-            .zadd(self.keys.alive(), worker, now_ms)
-            .hset(self.keys.slots(), worker, slots)
-            .exec_async(&mut self.conn())
-            .await?;
-        Ok(())
-    }
-
-    pub(crate) async fn leave(&self, worker: &str) -> Result<(), Error> {
-        redis::pipe()
-            .zrem(self.keys.alive(), worker)
-            .hdel(self.keys.slots(), worker)
-            .exec_async(&mut self.conn())
-            .await?;
-        Ok(())
-    }
-
-    /// Live worker processes (heartbeat newer than `since_ms`) and their total job slots.
-    pub(crate) async fn workers_alive(&self, since_ms: i64) -> Result<(u64, u64), Error> {
-        let names: Vec<String> =
-            self.conn().zrangebyscore(self.keys.alive(), since_ms, "+inf").await?;
-        if names.is_empty() {
-            return Ok((0, 0));
-        }
-        let slots: Vec<Option<u64>> =
-            redis::cmd("HMGET").arg(self.keys.slots()).arg(&names).query_async(&mut self.conn()).await?;
-        let total = slots.iter().map(|s| s.unwrap_or(1)).sum();
-        Ok((names.len() as u64, total))
-    }
-
-    /// Drops apalis's bookkeeping of finished jobs whose live state has expired: apalis's own
-    /// vacuum leaves the done and dead sets growing forever. Returns how many were removed.
-    pub(crate) async fn sweep_finished(&self) -> Result<u64, Error> {
-        let mut removed = 0;
-        for set in [self.keys.done(), self.keys.dead()] {
-            let ids: Vec<String> = self.conn().smembers(&set).await?;
-            for raw in ids {
-                let Ok(id) = raw.parse::<JobId>() else { continue };
-                let exists: bool = self.conn().exists(self.keys.job(id)).await?;
-                if !exists {
-                    redis::pipe()
-                        .atomic()
-                        .srem(&set, &raw)
-                        .hdel(self.keys.data(), &raw)
-                        .del(self.keys.meta(id))
-                        .exec_async(&mut self.conn())
-                        .await?;
-                    removed += 1;
-                }
-            }
-        }
-        Ok(removed)
     }
 }

@@ -19,7 +19,9 @@ pub fn settings(dir: &tempfile::TempDir) -> Settings {
 pub async fn coda(dir: &tempfile::TempDir, tweak: impl FnOnce(&mut Settings)) -> Coda {
     let mut s = settings(dir);
     tweak(&mut s);
-    Coda::connect(&s).await.expect("connect to Redis and the ledger")
+    Coda::connect(&s)
+        .await
+        .expect("connect to Redis and the ledger")
 }
 
 pub fn params(prompt: &str, seconds: f64) -> JobParams {
@@ -40,9 +42,17 @@ pub fn params(prompt: &str, seconds: f64) -> JobParams {
 pub async fn drop_namespace(namespace: &str) {
     let client = redis::Client::open(REDIS_URL).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS").arg(format!("{namespace}:*")).query_async(&mut conn).await.unwrap();
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{namespace}:*"))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     if !keys.is_empty() {
-        let _: () = redis::cmd("DEL").arg(keys).query_async(&mut conn).await.unwrap();
+        let _: () = redis::cmd("DEL")
+            .arg(keys)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
     }
 }
 
@@ -50,14 +60,31 @@ pub async fn drop_namespace(namespace: &str) {
 pub async fn create_postgres() -> (String, String) {
     sqlx::any::install_default_drivers();
     let name = format!("coda_test_{}", ulid::Ulid::new().to_string().to_lowercase());
-    let admin = AnyPoolOptions::new().max_connections(1).connect(POSTGRES_ADMIN_URL).await.unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+    let admin = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(POSTGRES_ADMIN_URL)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&admin)
+        .await
+        .unwrap();
     admin.close().await;
-    (name.clone(), format!("postgres://postgres@127.0.0.1:5432/{name}"))
+    (
+        name.clone(),
+        format!("postgres://postgres@127.0.0.1:5432/{name}"),
+    )
 }
 
 pub async fn drop_postgres(name: &str) {
-    let admin = AnyPoolOptions::new().max_connections(1).connect(POSTGRES_ADMIN_URL).await.unwrap();
-    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&admin).await.unwrap();
+    let admin = AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(POSTGRES_ADMIN_URL)
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&admin)
+        .await
+        .unwrap();
     admin.close().await;
 }

@@ -1,0 +1,213 @@
+//! Measuring a loaded model: milliseconds per decoding step (with guidance and sampling, as a
+//! job runs them), prompt encoding, EnCodec rendering, and what they add up to for a clip.
+//! Used by `coda bench` and by the worker's start-up calibration of ETAs.
+
+use std::time::Instant;
+
+use candle_transformers::generation::{LogitsProcessor, Sampling};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::model::MusicGen;
+
+/// What to measure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchOptions {
+    /// Timed decoding steps. A step costs more the later it comes (attention reads the whole
+    /// cache), so the clip figures are exact only when this covers a whole clip; fewer steps
+    /// are extrapolated from their median.
+    pub steps: usize,
+    /// Untimed steps first (allocations, the first quantized matmul's weight repacking).
+    pub warmup_steps: usize,
+    /// Classifier-free guidance scale; anything but 1.0 decodes a batch of two rows.
+    pub guidance: f64,
+    /// Prompt length in tokens for the T5 timing (13 ≈ a one-line description).
+    pub prompt_tokens: usize,
+    /// Frames rendered by EnCodec for its timing.
+    pub audio_frames: usize,
+    /// Clip length the real-time factor is computed for.
+    pub clip_seconds: f64,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        Self {
+            steps: 503,
+            warmup_steps: 2,
+            guidance: 3.0,
+            prompt_tokens: 13,
+            audio_frames: 250,
+            clip_seconds: 10.0,
+        }
+    }
+}
+
+/// Measured figures; times in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchReport {
+    pub steps: usize,
+    pub step_ms_median: f64,
+    pub step_ms_p10: f64,
+    pub step_ms_p90: f64,
+    pub step_ms_mean: f64,
+    pub steps_per_second: f64,
+    pub text_ms: f64,
+    pub audio_frames: usize,
+    pub audio_ms: f64,
+    pub clip_seconds: f64,
+    /// Decoding steps of a clip of `clip_seconds` (frames + codebooks − 1).
+    pub clip_steps: usize,
+    /// T5 + the clip's decoding steps (measured when `steps` covers them, else `clip_steps` ×
+    /// median) + EnCodec scaled to the clip's frames.
+    pub clip_ms: f64,
+    /// Whether `clip_ms` extrapolates from fewer steps than the clip needs (an underestimate).
+    pub clip_extrapolated: bool,
+    /// `clip_ms` / clip length: below 1 is faster than real time.
+    pub real_time_factor: f64,
+    /// Peak resident memory of the process so far (`VmHWM`), when the OS reports it.
+    pub peak_rss_bytes: Option<u64>,
+    pub threads: usize,
+}
+
+/// Runs the measurement on `model`. Decoding starts at position 0 and runs
+/// `warmup_steps + steps` positions, feeding back sampled tokens (top-k 250, as jobs do).
+pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
+    if opts.steps == 0 || opts.audio_frames == 0 || opts.prompt_tokens == 0 {
+        return Err(Error::InvalidRequest(
+            "steps, audio frames and prompt tokens must be at least 1".into(),
+        ));
+    }
+    let vocab = model.config.text_encoder.vocab_size as u32;
+    // Arbitrary in-vocabulary ids ending with T5's end-of-sequence id.
+    let mut ids: Vec<u32> = (0..opts.prompt_tokens as u32 - 1)
+        .map(|i| (i * 7919 + 100) % vocab)
+        .collect();
+    ids.push(1);
+
+    let started = Instant::now();
+    let cond = model.conditioning(&ids, opts.guidance)?;
+    let text_ms = millis(started);
+
+    let total = opts.warmup_steps + opts.steps;
+    let k = model.num_codebooks();
+    let mut state = model.compute(|| model.decoder.start(&cond.states, &cond.mask, total + 1))?;
+    let mut sampler = LogitsProcessor::from_sampling(
+        0,
+        Sampling::TopK {
+            k: 250,
+            temperature: 1.0,
+        },
+    );
+    let mut inputs = vec![model.config.decoder.pad_token_id; k];
+    let mut times = Vec::with_capacity(opts.steps);
+    for step in 0..total {
+        let started = Instant::now();
+        let logits = model.compute(|| model.guided_step(&mut state, &inputs, &cond))?;
+        for (row, input) in inputs.iter_mut().enumerate() {
+            *input = sampler.sample(&logits.get(row)?)?;
+        }
+        if step >= opts.warmup_steps {
+            times.push(millis(started));
+        }
+    }
+
+    let codebook_size = model.config.audio_encoder.codebook_size as u32;
+    let codes: Vec<Vec<u32>> = (0..k)
+        .map(|row| {
+            (0..opts.audio_frames as u32)
+                .map(|t| (t * 31 + row as u32 * 17) % codebook_size)
+                .collect()
+        })
+        .collect();
+    let started = Instant::now();
+    model.decode_audio(&codes)?;
+    let audio_ms = millis(started);
+
+    let clip_frames = model.frames_for_seconds(opts.clip_seconds);
+    let clip_steps = model.decoding_steps(clip_frames);
+    let clip_extrapolated = times.len() < clip_steps;
+    let measured_clip_ms: f64 = times.iter().take(clip_steps).sum();
+    let mean = times.iter().sum::<f64>() / times.len() as f64;
+    times.sort_by(f64::total_cmp);
+    let median = percentile(&times, 0.5);
+    let clip_decode_ms = if clip_extrapolated {
+        clip_steps as f64 * median
+    } else {
+        measured_clip_ms
+    };
+    let clip_ms =
+        text_ms + clip_decode_ms + audio_ms * clip_frames as f64 / opts.audio_frames as f64;
+    Ok(BenchReport {
+        steps: opts.steps,
+        step_ms_median: median,
+        step_ms_p10: percentile(&times, 0.1),
+        step_ms_p90: percentile(&times, 0.9),
+        step_ms_mean: mean,
+        steps_per_second: 1000.0 / median,
+        text_ms,
+        audio_frames: opts.audio_frames,
+        audio_ms,
+        clip_seconds: opts.clip_seconds,
+        clip_steps,
+        clip_ms,
+        clip_extrapolated,
+        real_time_factor: clip_ms / (opts.clip_seconds * 1000.0),
+        peak_rss_bytes: peak_rss_bytes(),
+        threads: crate::threads::threads_in_use(),
+    })
+}
+
+impl MusicGen {
+    /// One guided decoding step on a one-token prompt, so that one-off costs (candle repacks
+    /// quantized weights on their first matmul: hundreds of ms at full size) are paid at load,
+    /// not by the first job. Returns how long it took.
+    pub fn warm_up(&self) -> Result<f64> {
+        let started = Instant::now();
+        self.guided_logits_step0(&[1], 3.0)?;
+        let ms = millis(started);
+        tracing::debug!(ms, "musicgen warm-up step done");
+        Ok(ms)
+    }
+}
+
+/// Peak resident set size of this process (`VmHWM` in `/proc/self/status`); `None` where
+/// the OS has no such file.
+pub fn peak_rss_bytes() -> Option<u64> {
+    proc_status_bytes("VmHWM:")
+}
+
+/// Current resident set size of this process (`VmRSS`); `None` where the OS has no such file.
+pub fn rss_bytes() -> Option<u64> {
+    proc_status_bytes("VmRSS:")
+}
+
+fn proc_status_bytes(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// Nearest-rank percentile of sorted `values`.
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let rank = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn millis(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentiles_pick_from_the_sorted_values() {
+        let v: Vec<f64> = (1..=11).map(f64::from).collect();
+        assert_eq!(percentile(&v, 0.5), 6.0);
+        assert_eq!(percentile(&v, 0.1), 2.0);
+        assert_eq!(percentile(&v, 0.9), 10.0);
+        assert_eq!(percentile(&[3.0], 0.9), 3.0);
+    }
+}
