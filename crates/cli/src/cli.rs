@@ -186,6 +186,10 @@ pub struct BenchArgs {
     /// reads the whole cache), so fewer steps make the clip figure an extrapolated underestimate.
     #[arg(long, default_value_t = 503)]
     pub steps: usize,
+    /// Feed this many positions in one go before timing, to time steps from the middle of a
+    /// clip (e.g. `--start-position 250 --steps 20`) without decoding all the way there.
+    #[arg(long, default_value_t = 0)]
+    pub start_position: usize,
     /// CPU threads for the model (default: one per physical core).
     #[arg(long)]
     pub threads: Option<usize>,

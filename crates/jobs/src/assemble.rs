@@ -27,9 +27,13 @@ pub(crate) fn status_of(live: &LiveJob, backlog: &Backlog) -> (JobStatus, Option
     match backlog.place.as_str() {
         "running" => (JobStatus::Running, None),
         "claimed" | "active" | "scheduled" => (JobStatus::Queued, None),
+        // The queue gave up on it before a worker could record why: say how often it ran.
         "dead" => (
             JobStatus::Failed,
-            Some("the job was abandoned by the queue".into()),
+            Some(format!(
+                "gave up after {} attempts: the queue abandoned the job",
+                live.attempts
+            )),
         ),
         _ => (live.status, None),
     }

@@ -57,6 +57,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         &model,
         &BenchOptions {
             steps: args.steps,
+            start_position: args.start_position,
             guidance: args.guidance,
             audio_frames: args.audio_frames,
             clip_seconds: args.clip_seconds,
@@ -108,8 +109,9 @@ fn print_lines(source: &str, args: &BenchArgs, load_ms: f64, loaded: &Memory, r:
     );
     println!("load + warm-up: {:.1} s", load_ms / 1e3);
     println!(
-        "decoding step ({batch}, {} steps): median {:.1} ms, p10 {:.1} ms, p90 {:.1} ms, mean {:.1} ms",
-        r.steps, r.step_ms_median, r.step_ms_p10, r.step_ms_p90, r.step_ms_mean
+        "decoding step ({batch}, {} steps from position {}): median {:.1} ms, p10 {:.1} ms, \
+         p90 {:.1} ms, mean {:.1} ms",
+        r.steps, r.start_position, r.step_ms_median, r.step_ms_p10, r.step_ms_p90, r.step_ms_mean
     );
     println!("steps per second: {:.1}", r.steps_per_second);
     println!("T5 prompt encoding: {:.0} ms", r.text_ms);
