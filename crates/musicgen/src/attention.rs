@@ -9,26 +9,32 @@
 use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
+use half::f16;
 
-/// `softmax(q·Kᵀ·scale)·V` for `q` `[b, h, 1, d]` and `k`, `v` `[b, h, T, d]` (views into a
-/// cache are fine: only the last dimension must be contiguous). Returns `[b, h, 1, d]`.
+/// `softmax(q·Kᵀ·scale)·V` for f32 `q` `[b, h, 1, d]` and f32 or f16 `k`, `v` `[b, h, T, d]`
+/// (views into a cache are fine: only the last dimension must be contiguous). Returns f32
+/// `[b, h, 1, d]`.
 pub(crate) fn single_query_attention(
     q: &Tensor,
     k: &Tensor,
     v: &Tensor,
     scale: f64,
+    bias: Option<&[f32]>,
 ) -> Result<Tensor> {
     q.apply_op3_no_bwd(
         k,
         v,
         &SingleQuery {
             scale: scale as f32,
+            bias,
         },
     )
 }
 
-struct SingleQuery {
+struct SingleQuery<'a> {
     scale: f32,
+    /// Added to the scores: `[b, T]`, the same for every head.
+    bias: Option<&'a [f32]>,
 }
 
 /// Element offsets of a 4-d strided view: `(start, [stride0, stride1, stride2])`, checking
@@ -62,7 +68,139 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-impl CustomOp3 for SingleQuery {
+/// A cache element: the kernel reads each head's keys and values as one f32 block.
+trait CacheElem: Copy + Send + Sync + candle_core::WithDType {
+    /// Widens `src` into `dst` (same length).
+    fn widen_into(src: &[Self], dst: &mut [f32]);
+
+    /// Rows `0..t` of width `d` from `base` on, `stride` apart, as one contiguous f32 block:
+    /// borrowed when the cache already holds exactly that, else widened into `buf` (in bulk,
+    /// so half-precision rows convert with the CPU's vector instructions).
+    fn rows<'a>(
+        src: &'a [Self],
+        (base, stride): (usize, usize),
+        (t, d): (usize, usize),
+        buf: &'a mut Vec<f32>,
+    ) -> &'a [f32] {
+        buf.resize(t * d, 0.0);
+        if stride == d {
+            Self::widen_into(&src[base..base + t * d], buf);
+        } else {
+            for (j, row) in buf.chunks_exact_mut(d).enumerate() {
+                Self::widen_into(&src[base + j * stride..][..d], row);
+            }
+        }
+        buf
+    }
+}
+
+impl CacheElem for f32 {
+    fn widen_into(src: &[Self], dst: &mut [f32]) {
+        dst.copy_from_slice(src);
+    }
+
+    fn rows<'a>(
+        src: &'a [Self],
+        (base, stride): (usize, usize),
+        (t, d): (usize, usize),
+        buf: &'a mut Vec<f32>,
+    ) -> &'a [f32] {
+        if stride == d {
+            return &src[base..base + t * d];
+        }
+        buf.clear();
+        for j in 0..t {
+            buf.extend_from_slice(&src[base + j * stride..][..d]);
+        }
+        buf
+    }
+}
+
+impl CacheElem for f16 {
+    /// Bit arithmetic the compiler vectorises, where `half`'s conversion makes a call per
+    /// eight values. Subnormals (below 6.1e-5) become zero, a difference far below the
+    /// cache's own rounding; keys and values are never infinite.
+    fn widen_into(src: &[Self], dst: &mut [f32]) {
+        for (d, s) in dst.iter_mut().zip(src) {
+            let h = u32::from(s.to_bits());
+            let magnitude = h & 0x7fff;
+            // Rebias the exponent from 15 to 127 and widen the mantissa from 10 to 23 bits.
+            let bits = if magnitude < 0x0400 {
+                0
+            } else {
+                (magnitude << 13) + 0x3800_0000
+            };
+            *d = f32::from_bits(((h & 0x8000) << 16) | bits);
+        }
+    }
+}
+
+/// Strided f32 queries and `E` keys/values, as the kernel reads them.
+struct Views<'a, E> {
+    q: (&'a [f32], usize, [usize; 3]),
+    k: (&'a [E], usize, [usize; 3]),
+    v: (&'a [E], usize, [usize; 3]),
+}
+
+impl SingleQuery<'_> {
+    fn run<E: CacheElem>(&self, views: &Views<'_, E>, (b, h, t, d): Dims4) -> Vec<f32> {
+        let (q, qo, qst) = views.q;
+        let (k, ko, kst) = views.k;
+        let (v, vo, vst) = views.v;
+        // candle's own worker threads, the ones its quantized matmuls use: a second pool
+        // (rayon) would compete with them for the same cores while they spin between ops.
+        let rows: Vec<Mutex<Vec<f32>>> = (0..b * h).map(|_| Mutex::new(Vec::new())).collect();
+        candle_core::utils::barrier_pool().execute_chunked(b * h, |range| {
+            let mut scores = Vec::with_capacity(t);
+            let (mut k_buf, mut v_buf) = (Vec::new(), Vec::new());
+            for bh in range {
+                let (bi, hi) = (bh / h, bh % h);
+                let q_row = &q[qo + bi * qst[0] + hi * qst[1]..][..d];
+                let k_base = ko + bi * kst[0] + hi * kst[1];
+                let v_base = vo + bi * vst[0] + hi * vst[1];
+                scores.clear();
+                let keys = E::rows(k, (k_base, kst[2]), (t, d), &mut k_buf);
+                scores.extend(
+                    keys.chunks_exact(d)
+                        .map(|k_row| dot(q_row, k_row) * self.scale),
+                );
+                if let Some(bias) = self.bias {
+                    for (s, b) in scores.iter_mut().zip(&bias[bi * t..(bi + 1) * t]) {
+                        *s += b;
+                    }
+                }
+                let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let mut total = 0f32;
+                for s in &mut scores {
+                    *s = (*s - max).exp();
+                    total += *s;
+                }
+                let mut out = vec![0f32; d];
+                let values = E::rows(v, (v_base, vst[2]), (t, d), &mut v_buf);
+                for (p, v_row) in scores.iter().zip(values.chunks_exact(d)) {
+                    for (o, x) in out.iter_mut().zip(v_row) {
+                        *o += p * x;
+                    }
+                }
+                let inv = total.recip();
+                out.iter_mut().for_each(|o| *o *= inv);
+                *rows[bh]
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = out;
+            }
+        });
+        rows.into_iter()
+            .flat_map(|row| {
+                row.into_inner()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+            })
+            .collect()
+    }
+}
+
+type Dims4 = (usize, usize, usize, usize);
+
+impl CustomOp3 for SingleQuery<'_> {
     fn name(&self) -> &'static str {
         "single-query-attention"
     }
@@ -78,7 +216,13 @@ impl CustomOp3 for SingleQuery {
     ) -> Result<(CpuStorage, Shape)> {
         let (b, h, one, d) = ql.shape().dims4()?;
         let (kb, kh, t, kd) = kl.shape().dims4()?;
-        if one != 1 || (kb, kh, kd) != (b, h, d) || vl.shape() != kl.shape() || t == 0 {
+        let bias_len = self.bias.map_or(b * t, <[f32]>::len);
+        if one != 1
+            || (kb, kh, kd) != (b, h, d)
+            || vl.shape() != kl.shape()
+            || t == 0
+            || bias_len != b * t
+        {
             candle_core::bail!(
                 "single-query attention: shapes q {:?}, k {:?}, v {:?}",
                 ql.shape(),
@@ -86,62 +230,36 @@ impl CustomOp3 for SingleQuery {
                 vl.shape()
             );
         }
-        let (q, k, v) = (
-            qs.as_slice::<f32>()?,
-            ks.as_slice::<f32>()?,
-            vs.as_slice::<f32>()?,
-        );
         let (qo, qst) = strides4(ql, "q")?;
         let (ko, kst) = strides4(kl, "k")?;
         let (vo, vst) = strides4(vl, "v")?;
-        // candle's own worker threads, the ones its quantized matmuls use: a second pool
-        // (rayon) would compete with them for the same cores while they spin between ops.
-        let rows: Vec<Mutex<Vec<f32>>> = (0..b * h).map(|_| Mutex::new(Vec::new())).collect();
-        candle_core::utils::barrier_pool().execute_chunked(b * h, |range| {
-            let mut scores = Vec::with_capacity(t);
-            for bh in range {
-                let (bi, hi) = (bh / h, bh % h);
-                let q_row = &q[qo + bi * qst[0] + hi * qst[1]..][..d];
-                let k_base = ko + bi * kst[0] + hi * kst[1];
-                let v_base = vo + bi * vst[0] + hi * vst[1];
-                scores.clear();
-                scores.extend(
-                    (0..t).map(|j| dot(q_row, &k[k_base + j * kst[2]..][..d]) * self.scale),
-                );
-                let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut total = 0f32;
-                for s in &mut scores {
-                    *s = (*s - max).exp();
-                    total += *s;
-                }
-                let mut out = vec![0f32; d];
-                for (j, p) in scores.iter().enumerate() {
-                    let v_row = &v[v_base + j * vst[2]..][..d];
-                    for (o, x) in out.iter_mut().zip(v_row) {
-                        *o += p * x;
-                    }
-                }
-                let inv = total.recip();
-                out.iter_mut().for_each(|o| *o *= inv);
-                *rows[bh]
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = out;
-            }
-        });
-        let out: Vec<f32> = rows
-            .into_iter()
-            .flat_map(|row| {
-                row.into_inner()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-            })
-            .collect();
+        let q = (qs.as_slice::<f32>()?, qo, qst);
+        let dims = (b, h, t, d);
+        let out = match (ks, vs) {
+            (CpuStorage::F16(k), CpuStorage::F16(v)) => self.run(
+                &Views {
+                    q,
+                    k: (k, ko, kst),
+                    v: (v, vo, vst),
+                },
+                dims,
+            ),
+            _ => self.run(
+                &Views {
+                    q,
+                    k: (ks.as_slice::<f32>()?, ko, kst),
+                    v: (vs.as_slice::<f32>()?, vo, vst),
+                },
+                dims,
+            ),
+        };
         Ok((CpuStorage::F32(out), Shape::from((b, h, 1, d))))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{Device, Tensor, D};
+    use candle_core::{DType, Device, Tensor, D};
 
     use super::single_query_attention;
 
@@ -157,8 +275,76 @@ mod tests {
             cache_v.narrow(2, 0, 7).unwrap(),
         );
         let scale = 0.3;
-        let got = single_query_attention(&q, &k, &v, scale).unwrap();
+        let got = single_query_attention(&q, &k, &v, scale, None).unwrap();
         let scores = (q.matmul(&k.t().unwrap()).unwrap() * scale).unwrap();
+        let want = candle_nn::ops::softmax(&scores, D::Minus1)
+            .unwrap()
+            .matmul(&v)
+            .unwrap();
+        let diff = (&got - want)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap();
+        assert!(diff.to_scalar::<f32>().unwrap() < 1e-5);
+
+        // A half-precision cache gives the same result to within f16 rounding of its values.
+        let (k16, v16) = (
+            cache_k.to_dtype(DType::F16).unwrap(),
+            cache_v.to_dtype(DType::F16).unwrap(),
+        );
+        let half = single_query_attention(
+            &q,
+            &k16.narrow(2, 0, 7).unwrap(),
+            &v16.narrow(2, 0, 7).unwrap(),
+            scale,
+            None,
+        )
+        .unwrap();
+        let diff = (half - &got)
+            .unwrap()
+            .abs()
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap();
+        assert!(diff < 5e-3, "f16 cache differs by {diff}");
+        assert!(diff > 0.0, "the f16 path was not taken");
+    }
+
+    #[test]
+    fn half_precision_values_widen_exactly() {
+        use super::CacheElem;
+        let values: Vec<f32> = vec![0.0, -0.0, 1.0, -2.5, 65504.0, 6.103_515_6e-5, -1234.5, 0.1];
+        let halves: Vec<half::f16> = values.iter().map(|&v| half::f16::from_f32(v)).collect();
+        let mut out = vec![9f32; values.len()];
+        half::f16::widen_into(&halves, &mut out);
+        let want: Vec<f32> = halves.iter().map(|h| h.to_f32()).collect();
+        assert_eq!(out, want);
+        assert_eq!(out[1].to_bits(), (-0f32).to_bits());
+    }
+
+    #[test]
+    fn a_per_row_bias_hides_masked_positions_as_an_added_score_bias_does() {
+        let dev = Device::Cpu;
+        let q = Tensor::randn(0f32, 1.0, (2, 3, 1, 16), &dev).unwrap();
+        let k = Tensor::randn(0f32, 1.0, (2, 3, 5, 16), &dev).unwrap();
+        let v = Tensor::randn(0f32, 1.0, (2, 3, 5, 16), &dev).unwrap();
+        // Row 0 sees its first three positions; row 1 (the unconditional one) sees nothing.
+        let bias: Vec<f32> = [0.0, 0.0, 0.0, -1e30, -1e30]
+            .into_iter()
+            .chain([-1e30; 5])
+            .collect();
+        let got = single_query_attention(&q, &k, &v, 0.25, Some(&bias)).unwrap();
+        let scores = ((q.matmul(&k.t().unwrap()).unwrap() * 0.25).unwrap())
+            .broadcast_add(&Tensor::from_slice(&bias, (2, 1, 1, 5), &dev).unwrap())
+            .unwrap();
         let want = candle_nn::ops::softmax(&scores, D::Minus1)
             .unwrap()
             .matmul(&v)
@@ -170,7 +356,9 @@ mod tests {
             .flatten_all()
             .unwrap()
             .max(0)
+            .unwrap()
+            .to_scalar::<f32>()
             .unwrap();
-        assert!(diff.to_scalar::<f32>().unwrap() < 1e-5);
+        assert!(diff < 1e-5, "differs by {diff}");
     }
 }

@@ -5,12 +5,13 @@
 //! [`DecoderState`], so one loaded model can serve jobs from any thread.
 
 use candle_core::{DType, Device, Module, Result as CandleResult, Tensor};
-use candle_nn::kv_cache::KvCache;
-use candle_nn::{Embedding, LayerNorm};
+use candle_nn::Embedding;
 
+use crate::activations::gelu_erf;
 use crate::config::DecoderConfig;
 use crate::error::Result;
 use crate::linear::Linear;
+use crate::norm::LayerNorm;
 use crate::weights::Weights;
 
 const LAYER_NORM_EPS: f64 = 1e-5;
@@ -46,31 +47,44 @@ impl Attention {
             .contiguous()
     }
 
+    /// Attention of the projected queries `q` `[b, t, dim]` over `k`, `v`
+    /// `[b, heads, T, head_dim]`, through the output projection.
     fn attend(
         &self,
-        x: &Tensor,
+        q: &Tensor,
         k: &Tensor,
         v: &Tensor,
-        bias: Option<&Tensor>,
+        bias: Option<&Bias>,
     ) -> CandleResult<Tensor> {
-        let (b, t, dim) = x.dims3()?;
-        if t == 1 && bias.is_none() {
-            // One new position against the cache: one kernel instead of many tiny matmuls.
-            let q = self.split(&self.q.forward(x)?)?;
+        let (b, t, dim) = q.dims3()?;
+        let rows = bias.map(|bias| bias.rows.as_deref());
+        if t == 1 && q.device().is_cpu() && rows != Some(None) {
+            // One new position: one kernel instead of many tiny matmuls.
+            let q = self.split(q)?;
             let scale = (self.head_dim as f64).powf(-0.5);
-            let attn = crate::attention::single_query_attention(&q, k, v, scale)?;
+            let attn = crate::attention::single_query_attention(&q, k, v, scale, rows.flatten())?;
             return self.out.forward(&attn.reshape((b, t, dim))?);
         }
-        let q = (self.split(&self.q.forward(x)?)? * (self.head_dim as f64).powf(-0.5))?;
+        let q = (self.split(q)? * (self.head_dim as f64).powf(-0.5))?;
+        let (k, v) = (&k.to_dtype(DType::F32)?, &v.to_dtype(DType::F32)?);
         let scores = q.matmul(&k.t()?)?;
         let scores = match bias {
-            Some(bias) => scores.broadcast_add(bias)?,
+            Some(bias) => scores.broadcast_add(&bias.tensor)?,
             None => scores,
         };
         let attn = candle_nn::ops::softmax_last_dim(&scores)?.matmul(v)?;
         self.out
             .forward(&attn.transpose(1, 2)?.reshape((b, t, dim))?)
     }
+}
+
+/// An additive attention bias (0 = attend, [`MASKED`] = hidden).
+struct Bias {
+    /// Broadcast onto the scores `[b, heads, t, T]`.
+    tensor: Tensor,
+    /// The same values as `[b, T]` on the host, when they do not depend on the query position
+    /// (the prompt mask), so the single-query kernel can apply them.
+    rows: Option<Vec<f32>>,
 }
 
 struct Layer {
@@ -88,7 +102,7 @@ fn layer_norm(w: &Weights, prefix: &str, dim: usize) -> Result<LayerNorm> {
         w.get(&format!("{prefix}.weight"), &[dim])?,
         w.get(&format!("{prefix}.bias"), &[dim])?,
         LAYER_NORM_EPS,
-    ))
+    )?)
 }
 
 pub(crate) struct Decoder {
@@ -97,15 +111,64 @@ pub(crate) struct Decoder {
     norm: LayerNorm,
     heads: Vec<Linear>,
     cfg: DecoderConfig,
+    /// f16 when the layers are quantized: a late step of a 10 s clip reads ≈ 196 MiB of f32
+    /// keys and values, as much as the Q4K weights, and the halved cache's rounding is far
+    /// below the quantization's. f32 models keep an f32 cache and match the reference exactly.
+    cache_dtype: DType,
     device: Device,
+}
+
+/// Keys and values of the positions fed so far, preallocated for a whole job:
+/// `[b, heads, capacity, head_dim]` each.
+struct SelfCache {
+    k: Tensor,
+    v: Tensor,
+    len: usize,
+}
+
+impl SelfCache {
+    fn new(
+        shape: (usize, usize, usize, usize),
+        dtype: DType,
+        device: &Device,
+    ) -> CandleResult<Self> {
+        Ok(Self {
+            k: Tensor::zeros(shape, dtype, device)?,
+            v: Tensor::zeros(shape, dtype, device)?,
+            len: 0,
+        })
+    }
+
+    /// Stores `k`, `v` `[b, heads, t, head_dim]` after the positions already held and returns
+    /// views of everything held so far.
+    fn append(&mut self, k: &Tensor, v: &Tensor) -> CandleResult<(Tensor, Tensor)> {
+        let t = k.dim(2)?;
+        let capacity = self.k.dim(2)?;
+        if self.len + t > capacity {
+            candle_core::bail!(
+                "decoder cache holds {capacity} positions, {} fed",
+                self.len + t
+            );
+        }
+        let dtype = self.k.dtype();
+        self.k
+            .slice_set(&k.to_dtype(dtype)?.contiguous()?, 2, self.len)?;
+        self.v
+            .slice_set(&v.to_dtype(dtype)?.contiguous()?, 2, self.len)?;
+        self.len += t;
+        Ok((
+            self.k.narrow(2, 0, self.len)?,
+            self.v.narrow(2, 0, self.len)?,
+        ))
+    }
 }
 
 /// Per-job decoder state: self-attention caches, cross-attention keys/values computed once
 /// from the prompt, the cross-attention mask and the next position.
 pub(crate) struct DecoderState {
-    self_kv: Vec<KvCache>,
+    self_kv: Vec<SelfCache>,
     cross_kv: Vec<(Tensor, Tensor)>,
-    cross_bias: Tensor,
+    cross_bias: Bias,
     position: usize,
 }
 
@@ -160,12 +223,18 @@ impl Decoder {
                 )
             })
             .collect::<Result<Vec<_>>>()?;
+        let quantized = layers.iter().any(|l| l.fc1.is_quantized());
         Ok(Self {
             embeds,
             layers,
             norm: layer_norm(w, &format!("{p}.layer_norm"), d)?,
             heads,
             cfg: cfg.clone(),
+            cache_dtype: if quantized && device.is_cpu() {
+                DType::F16
+            } else {
+                DType::F32
+            },
             device: device.clone(),
         })
     }
@@ -190,14 +259,21 @@ impl Decoder {
                 ))
             })
             .collect::<CandleResult<Vec<_>>>()?;
-        let cross_bias =
-            ((1.0 - mask.to_dtype(DType::F32)?)? * f64::from(MASKED))?.reshape((b, 1, 1, s))?;
+        let cross_bias = ((1.0 - mask.to_dtype(DType::F32)?)? * f64::from(MASKED))?;
+        let cross_bias = Bias {
+            rows: Some(cross_bias.flatten_all()?.to_vec1()?),
+            tensor: cross_bias.reshape((b, 1, 1, s))?,
+        };
         Ok(DecoderState {
             self_kv: self
                 .layers
                 .iter()
-                .map(|_| KvCache::new(2, max_len.max(1)))
-                .collect(),
+                .map(|l| {
+                    let a = &l.self_attn;
+                    let shape = (b, a.heads, max_len.max(1), a.head_dim);
+                    SelfCache::new(shape, self.cache_dtype, &self.device)
+                })
+                .collect::<CandleResult<_>>()?,
             cross_kv,
             cross_bias,
             position: 0,
@@ -220,36 +296,38 @@ impl Decoder {
         x = x.broadcast_add(&positions)?;
         let past = state.position;
         let causal = (t > 1)
-            .then(|| causal_bias(past, t, &self.device))
+            .then(|| {
+                Ok::<_, candle_core::Error>(Bias {
+                    tensor: causal_bias(past, t, &self.device)?,
+                    rows: None,
+                })
+            })
             .transpose()?;
 
         for (i, layer) in self.layers.iter().enumerate() {
             let h = layer.self_attn_norm.forward(&x)?;
             let a = &layer.self_attn;
-            let (keys, values) = state.self_kv[i]
-                .append(&a.split(&a.k.forward(&h)?)?, &a.split(&a.v.forward(&h)?)?)?;
-            x = (x + a.attend(&h, &keys, &values, causal.as_ref())?)?;
+            let [q, k, v]: [Tensor; 3] = Linear::forward_shared(&[&a.q, &a.k, &a.v], &h)?
+                .try_into()
+                .expect("three projections in, three out");
+            let (keys, values) = state.self_kv[i].append(&a.split(&k)?, &a.split(&v)?)?;
+            x = (x + a.attend(&q, &keys, &values, causal.as_ref())?)?;
 
             let h = layer.cross_attn_norm.forward(&x)?;
             let (ck, cv) = &state.cross_kv[i];
-            x = (x + layer
-                .cross_attn
-                .attend(&h, ck, cv, Some(&state.cross_bias))?)?;
+            let c = &layer.cross_attn;
+            x = (x + c.attend(&c.q.forward(&h)?, ck, cv, Some(&state.cross_bias))?)?;
 
             let h = layer.ff_norm.forward(&x)?;
-            x = (&x + layer.fc2.forward(&layer.fc1.forward(&h)?.gelu_erf()?)?)?;
+            x = (&x + layer.fc2.forward(&gelu_erf(&layer.fc1.forward(&h)?)?)?)?;
         }
         state.position += t;
         let last = self
             .norm
             .forward(&x.narrow(1, t - 1, 1)?)?
             .reshape((b, d))?;
-        let logits = self
-            .heads
-            .iter()
-            .map(|head| head.forward(&last))
-            .collect::<CandleResult<Vec<_>>>()?;
-        Tensor::stack(&logits, 1)
+        let heads: Vec<&Linear> = self.heads.iter().collect();
+        Tensor::stack(&Linear::forward_shared(&heads, &last)?, 1)
     }
 }
 

@@ -2,9 +2,15 @@
 //!
 //! Layer indices follow transformers' `EncodecDecoder` module list (ELU activations take an
 //! index too), so tensor names are those of published checkpoints.
+//!
+//! Past the LSTM every layer is a convolution with a short reach, so the upsampling stack
+//! renders the clip in windows of frames (each with a margin of context on both sides, cut off
+//! afterwards) instead of all at once: its unfolded convolution buffers then scale with the
+//! window, not the clip — ≈ 0.8 GB less at the peak of a 10 s clip — and stay in cache.
 
 use candle_core::{Device, Module, Result as CandleResult, Tensor};
 
+use crate::activations::elu;
 use crate::config::EncodecConfig;
 use crate::encodec_layers::{Conv1d, ConvStyle, ConvTranspose1d, Lstm};
 use crate::error::{Error, Result};
@@ -27,7 +33,7 @@ impl Module for ResidualBlock {
     fn forward(&self, x: &Tensor) -> CandleResult<Tensor> {
         let mut h = x.clone();
         for conv in &self.convs {
-            h = conv.forward(&h.elu(1.0)?)?;
+            h = conv.forward(&elu(&h)?)?;
         }
         let skip = match &self.shortcut {
             Some(conv) => conv.forward(x)?,
@@ -37,11 +43,42 @@ impl Module for ResidualBlock {
     }
 }
 
+/// Frames rendered per window by [`EncodecDecoder::decode`]: small enough that a window's
+/// buffers stay in the tens of megabytes, large enough that the margins cost little.
+pub(crate) const DEFAULT_WINDOW_FRAMES: usize = 64;
+
 pub(crate) struct EncodecDecoder {
     codebooks: Vec<Tensor>,
-    layers: Vec<Layer>,
+    /// The first convolution and the LSTM: run over the whole clip (the LSTM's state carries
+    /// across every frame).
+    head: Vec<Layer>,
+    /// Everything after the LSTM: run window by window.
+    tail: Vec<Layer>,
+    /// Frames of context each window needs on either side for its kept frames to come out
+    /// as if the whole clip had been rendered at once.
+    margin: usize,
     codebook_size: usize,
     device: Device,
+}
+
+/// How far, in frames, the tail's output can depend on input frames away from it: each
+/// convolution reaches `(kernel − 1) · dilation` samples at its rate, each transposed one two
+/// input samples; a sample at rate `u` samples per frame spans `1/u` frames. Rounded up, plus
+/// one frame so window edges (reflect-padded as if they were the clip's ends) never reach a
+/// kept frame.
+fn tail_margin(cfg: &EncodecConfig) -> usize {
+    let mut per_frame = 1.0;
+    let mut reach = 0.0;
+    for &ratio in &cfg.upsampling_ratios {
+        reach += 2.0 / per_frame;
+        per_frame *= ratio as f64;
+        for j in 0..cfg.num_residual_layers {
+            let dilation = cfg.dilation_growth_rate.pow(j as u32) as f64;
+            reach += (cfg.residual_kernel_size as f64 - 1.0) * dilation / per_frame;
+        }
+    }
+    reach += (cfg.last_kernel_size as f64 - 1.0) / per_frame;
+    reach.ceil() as usize + 1
 }
 
 impl EncodecDecoder {
@@ -69,21 +106,24 @@ impl EncodecDecoder {
         let style = ConvStyle::from_config(cfg);
         let p = |i: usize| format!("audio_encoder.decoder.layers.{i}");
         let mut layers = Vec::new();
+        let mut head = Vec::new();
         let mut scale = 1usize << cfg.upsampling_ratios.len();
         let first_width = scale * cfg.num_filters;
-        layers.push(Layer::Conv(Conv1d::load(
+        head.push(Layer::Conv(Conv1d::load(
             w,
             &p(0),
             (cfg.hidden_size, first_width, cfg.kernel_size),
             1,
             style,
         )?));
-        layers.push(Layer::Lstm(Lstm::load(
+        head.push(Layer::Lstm(Lstm::load(
             w,
             &p(1),
             first_width,
             cfg.num_lstm_layers,
         )?));
+        // Checkpoint names count every module of the stack, the head's included.
+        let p = |i: usize| p(i + head.len());
         for &ratio in &cfg.upsampling_ratios {
             let width = scale * cfg.num_filters;
             layers.push(Layer::Elu);
@@ -118,7 +158,9 @@ impl EncodecDecoder {
         )?));
         Ok(Self {
             codebooks,
-            layers,
+            head,
+            tail: layers,
+            margin: tail_margin(cfg),
             codebook_size: cfg.codebook_size,
             device: device.clone(),
         })
@@ -127,6 +169,16 @@ impl EncodecDecoder {
     /// `codes`: one row of indices per codebook, all of the same length. Returns mono samples,
     /// exactly `frames × hop` of them.
     pub fn decode(&self, codes: &[Vec<u32>]) -> Result<Vec<f32>> {
+        self.decode_in_windows(codes, DEFAULT_WINDOW_FRAMES)
+    }
+
+    /// [`decode`](Self::decode) with the upsampling stack run `window` frames at a time.
+    pub fn decode_in_windows(&self, codes: &[Vec<u32>], window: usize) -> Result<Vec<f32>> {
+        if window == 0 {
+            return Err(Error::InvalidRequest(
+                "window must be at least 1 frame".into(),
+            ));
+        }
         if codes.len() != self.codebooks.len() {
             return Err(Error::InvalidRequest(format!(
                 "expected {} codebook rows, got {}",
@@ -159,18 +211,36 @@ impl EncodecDecoder {
                 None => part,
             });
         }
-        let mut x = latent.expect("at least one codebook").t()?.unsqueeze(0)?;
-        for layer in &self.layers {
-            x = match layer {
-                Layer::Conv(conv) => conv.forward(&x)?,
-                Layer::Lstm(lstm) => lstm.forward(&x)?,
-                Layer::Elu => x.elu(1.0)?,
-                Layer::Upsample(up) => up.forward(&x)?,
-                Layer::Residual(block) => block.forward(&x)?,
-            };
+        let x = run(
+            &self.head,
+            latent.expect("at least one codebook").t()?.unsqueeze(0)?,
+        )?;
+        let mut samples = Vec::new();
+        for start in (0..frames).step_by(window) {
+            let end = (start + window).min(frames);
+            let from = start.saturating_sub(self.margin);
+            let to = (end + self.margin).min(frames);
+            let y = run(&self.tail, x.narrow(2, from, to - from)?)?.flatten_all()?;
+            // The tail turns every frame into the same number of samples.
+            let hop = y.dim(0)? / (to - from);
+            let kept = y.narrow(0, (start - from) * hop, (end - start) * hop)?;
+            samples.extend(kept.to_vec1::<f32>()?);
         }
-        Ok(x.flatten_all()?.to_vec1::<f32>()?)
+        Ok(samples)
     }
+}
+
+fn run(layers: &[Layer], mut x: Tensor) -> CandleResult<Tensor> {
+    for layer in layers {
+        x = match layer {
+            Layer::Conv(conv) => conv.forward(&x)?,
+            Layer::Lstm(lstm) => lstm.forward(&x)?,
+            Layer::Elu => elu(&x)?,
+            Layer::Upsample(up) => up.forward(&x)?,
+            Layer::Residual(block) => block.forward(&x)?,
+        };
+    }
+    Ok(x)
 }
 
 fn load_residual(

@@ -7,6 +7,7 @@
 //! a blocking thread and share the model in an `Arc`. Progress and cancellation go through a
 //! [`GenerationObserver`], called on the generating thread after/before every decoding step.
 
+mod activations;
 mod attention;
 pub mod bench;
 mod compose;
@@ -21,6 +22,7 @@ mod gguf;
 mod hub;
 mod linear;
 mod model;
+mod norm;
 pub mod presets;
 mod quantize;
 mod quantized_model;

@@ -1,7 +1,7 @@
 //! The one linear-layer type used by the text projection, decoder and heads, so that a
 //! quantized matmul can later replace the dense weight in a single place.
 
-use candle_core::quantized::QMatMul;
+use candle_core::quantized::{QMatMul, QTensor};
 use candle_core::{Module, Result as CandleResult, Tensor};
 
 use crate::error::Result;
@@ -46,6 +46,46 @@ impl Linear {
             None
         };
         Ok(Self { weight, bias })
+    }
+
+    /// `layers[i].forward(x)` for every layer, with one pass over `x` when all are quantized
+    /// alike and bias-free (q/k/v, the codebook heads): candle then quantizes the input once
+    /// and runs the products in one parallel region instead of one each.
+    pub fn forward_shared(layers: &[&Linear], x: &Tensor) -> CandleResult<Vec<Tensor>> {
+        let quantized: Option<Vec<&QTensor>> = layers
+            .iter()
+            .map(|l| match (&l.weight, &l.bias) {
+                (
+                    LinearWeight::Quantized {
+                        matmul: QMatMul::QTensor(q),
+                        ..
+                    },
+                    None,
+                ) => Some(q.as_ref()),
+                _ => None,
+            })
+            .collect();
+        if let Some(qs) = quantized {
+            let dims = x.dims();
+            let in_dim = dims[dims.len() - 1];
+            let flat = x.reshape((x.elem_count() / in_dim, in_dim))?.contiguous()?;
+            if let Some(outs) = QTensor::gemv_fused_shared_lhs(&qs, &flat)? {
+                return outs
+                    .into_iter()
+                    .zip(layers)
+                    .map(|(y, l)| {
+                        let mut out_dims = dims.to_vec();
+                        *out_dims.last_mut().expect("input has at least one dim") = l.out_dim()?;
+                        y.reshape(out_dims)
+                    })
+                    .collect();
+            }
+        }
+        layers.iter().map(|l| l.forward(x)).collect()
+    }
+
+    pub fn is_quantized(&self) -> bool {
+        matches!(self.weight, LinearWeight::Quantized { .. })
     }
 
     fn out_dim(&self) -> CandleResult<usize> {

@@ -228,4 +228,10 @@ impl MusicGen {
     pub fn decode_audio(&self, codes: &[Vec<u32>]) -> Result<Vec<f32>> {
         self.compute(|| self.audio.decode(codes))
     }
+
+    /// [`decode_audio`](Self::decode_audio) rendering `window` frames at a time past the
+    /// LSTM (the default window bounds memory; the output does not depend on it).
+    pub fn decode_audio_in_windows(&self, codes: &[Vec<u32>], window: usize) -> Result<Vec<f32>> {
+        self.compute(|| self.audio.decode_in_windows(codes, window))
+    }
 }

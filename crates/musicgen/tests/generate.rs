@@ -186,3 +186,31 @@ fn a_single_frame_still_decodes_to_one_hop_of_audio() {
         assert_eq!(out.samples.len(), frames * model.hop_length());
     }
 }
+
+#[test]
+fn rendering_in_windows_gives_the_same_audio_as_rendering_at_once() {
+    let model = tiny();
+    let frames = 130;
+    let codes: Vec<Vec<u32>> = (0..4u32)
+        .map(|k| {
+            (0..frames as u32)
+                .map(|t| (t * 97 + k * 389) % 2048)
+                .collect()
+        })
+        .collect();
+    let whole = model.decode_audio_in_windows(&codes, frames).unwrap();
+    assert_eq!(whole.len(), frames * model.hop_length());
+    for window in [1, 17, 64] {
+        let windowed = model.decode_audio_in_windows(&codes, window).unwrap();
+        assert_eq!(windowed.len(), whole.len(), "window {window}");
+        let worst = whole
+            .iter()
+            .zip(&windowed)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
+        assert!(
+            worst < 1e-5,
+            "window {window}: samples differ by up to {worst}"
+        );
+    }
+}
