@@ -34,12 +34,13 @@ pub(crate) fn gelu_erf(x: &Tensor) -> Result<Tensor> {
     })
 }
 
-struct Map {
+/// An element-wise map; generic over the closure so that it is inlined into the loop.
+struct Map<F> {
     name: &'static str,
-    f: fn(f32) -> f32,
+    f: F,
 }
 
-impl CustomOp1 for Map {
+impl<F: Fn(f32) -> f32 + Copy + Send + Sync> CustomOp1 for Map<F> {
     fn name(&self) -> &'static str {
         self.name
     }

@@ -51,7 +51,7 @@ fn strides4(layout: &Layout, what: &str) -> Result<(usize, [usize; 3])> {
 
 /// Dot product with eight independent accumulators, which the compiler turns into SIMD lanes
 /// (a single running sum would be a serial dependency chain).
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = ca

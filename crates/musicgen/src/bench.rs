@@ -125,6 +125,8 @@ pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
         }
     }
 
+    // As in a job: the caches are gone before EnCodec runs.
+    drop(state);
     let codebook_size = model.config.audio_encoder.codebook_size as u32;
     let codes: Vec<Vec<u32>> = (0..k)
         .map(|row| {

@@ -4,6 +4,9 @@
 
 use candle_core::{Device, Module, Result as CandleResult, Tensor};
 
+use rayon::prelude::*;
+
+use crate::attention::dot;
 use crate::config::EncodecConfig;
 use crate::error::Result;
 use crate::weights::Weights;
@@ -15,7 +18,10 @@ pub(crate) enum PadMode {
 }
 
 pub(crate) struct Conv1d {
+    /// `[c_out, c_in, kernel]`.
     weight: Tensor,
+    /// The same weight as one `[c_out, c_in · kernel]` matrix.
+    weight_2d: Tensor,
     bias: Tensor,
     kernel: usize,
     stride: usize,
@@ -56,6 +62,7 @@ impl Conv1d {
         let weight = w.weight_norm(&format!("{prefix}.conv"), &[c_out, c_in, kernel])?;
         let bias = w.get(&format!("{prefix}.conv.bias"), &[c_out])?;
         Ok(Self {
+            weight_2d: weight.reshape((c_out, c_in * kernel))?,
             weight,
             bias,
             kernel,
@@ -82,8 +89,59 @@ impl Module for Conv1d {
             (total - total / 2, total / 2 + extra)
         };
         let padded = pad1d(x, left, right, self.pad_mode)?;
-        let y = padded.conv1d(&self.weight, 0, self.stride, self.dilation, 1)?;
-        y.broadcast_add(&self.bias.reshape((1, (), 1))?)
+        if self.stride != 1 || padded.dim(0)? != 1 || !padded.device().is_cpu() {
+            let y = padded.conv1d(&self.weight, 0, self.stride, self.dilation, 1)?;
+            return y.broadcast_add(&self.bias.reshape((1, (), 1))?);
+        }
+        // One matrix product in the signal's own [channels, time] layout: the unfolded input
+        // is built from whole shifted rows, and the output needs no transposition (candle's
+        // conv1d unfolds to [time, c_in · kernel] and transposes its result, both on one
+        // thread: ≈ 15% of rendering).
+        let x = padded.squeeze(0)?;
+        let (c_in, padded_len) = x.dims2()?;
+        let out_len = padded_len + 1 - kernel;
+        if self.weight.dim(0)? <= AUDIO_CHANNELS_MAX {
+            return self.to_audio_channels(&x, out_len);
+        }
+        let cols = if self.kernel == 1 {
+            x
+        } else {
+            let shifted = (0..self.kernel)
+                .map(|k| x.narrow(1, k * self.dilation, out_len))
+                .collect::<CandleResult<Vec<_>>>()?;
+            Tensor::stack(&shifted, 1)?.reshape((c_in * self.kernel, out_len))?
+        };
+        let y = self.weight_2d.matmul(&cols)?;
+        y.broadcast_add(&self.bias.reshape(((), 1))?)?.unsqueeze(0)
+    }
+}
+
+/// Output widths at or below this are audio channels: see [`Conv1d::to_audio_channels`].
+const AUDIO_CHANNELS_MAX: usize = 2;
+
+impl Conv1d {
+    /// The last convolution (64 channels to 1 for mono): as a matrix product its unfolded
+    /// input would be the largest buffer of the whole render (c_in · kernel × samples, 46 MB
+    /// per 32-frame window) for a few million multiply-adds, so it runs as shifted
+    /// multiply-adds straight over the input rows instead.
+    fn to_audio_channels(&self, x: &Tensor, out_len: usize) -> CandleResult<Tensor> {
+        let rows = x.to_vec2::<f32>()?;
+        let weight = self.weight.to_vec3::<f32>()?;
+        let bias = self.bias.to_vec1::<f32>()?;
+        let mut out = Vec::with_capacity(weight.len() * out_len);
+        for (w, b) in weight.iter().zip(bias) {
+            let mut y = vec![b; out_len];
+            for (row, taps) in rows.iter().zip(w) {
+                for (k, &tap) in taps.iter().enumerate() {
+                    let shifted = &row[k * self.dilation..k * self.dilation + out_len];
+                    for (acc, v) in y.iter_mut().zip(shifted) {
+                        *acc += tap * v;
+                    }
+                }
+            }
+            out.extend(y);
+        }
+        Tensor::from_vec(out, (1, weight.len(), out_len), x.device())
     }
 }
 
@@ -106,15 +164,20 @@ pub(crate) fn pad1d(x: &Tensor, left: usize, right: usize, mode: PadMode) -> Can
         x.contiguous()?
     };
     let n = len + extra;
-    let index: Vec<u32> = (0..left)
-        .map(|i| left - i)
-        .chain(0..n)
-        .chain((0..right).map(|i| n - 2 - i))
-        .map(|i| i as u32)
-        .collect();
-    let index = Tensor::from_vec(index, left + n + right, x.device())?;
-    let padded = x.index_select(&index, 2)?;
-    padded.narrow(2, 0, left + n + right - extra)
+    // Only the mirrored edges need a gather; the body is copied whole.
+    let gather = |index: Vec<u32>| -> CandleResult<Tensor> {
+        let count = index.len();
+        x.index_select(&Tensor::from_vec(index, count, x.device())?, 2)
+    };
+    let mut parts = Vec::with_capacity(3);
+    if left > 0 {
+        parts.push(gather((0..left).map(|i| (left - i) as u32).collect())?);
+    }
+    parts.push(x.clone());
+    if right > 0 {
+        parts.push(gather((0..right).map(|i| (n - 2 - i) as u32).collect())?);
+    }
+    Tensor::cat(&parts, 2)?.narrow(2, 0, left + n + right - extra)
 }
 
 pub(crate) struct ConvTranspose1d {
@@ -171,7 +234,8 @@ pub(crate) struct Lstm {
 struct LstmLayer {
     /// `[C, 4C]`, transposed once at load.
     w_ih_t: Tensor,
-    w_hh_t: Tensor,
+    /// `[4C, C]` row-major on the host: the recurrence multiplies it by one vector per step.
+    w_hh: Vec<f32>,
     /// `b_ih + b_hh`.
     bias: Tensor,
 }
@@ -188,7 +252,7 @@ impl Lstm {
                 let bias = (get("bias_ih", &[4 * hidden])? + get("bias_hh", &[4 * hidden])?)?;
                 Ok(LstmLayer {
                     w_ih_t: w_ih.t()?.contiguous()?,
-                    w_hh_t: w_hh.t()?.contiguous()?,
+                    w_hh: w_hh.flatten_all()?.to_vec1()?,
                     bias,
                 })
             })
@@ -208,9 +272,13 @@ impl Module for Lstm {
     }
 }
 
+/// Outputs of the recurrent product per parallel task: 256 rows of 4 KiB each.
+const ROWS_PER_TASK: usize = 256;
+
 impl LstmLayer {
-    /// The input projection runs as one matmul; the recurrence, inherently sequential, keeps
-    /// only the `h · W_hh` product in candle and does the gate arithmetic on plain floats.
+    /// The input projection runs as one matmul. The recurrence, inherently sequential, is a
+    /// 4C × C matrix-vector product per step (16 MiB for EnCodec's 1024 wide LSTM), spread
+    /// over rayon's threads, then the gate arithmetic on plain floats.
     fn run(&self, input: &Tensor, hidden: usize, device: &Device) -> CandleResult<Tensor> {
         let steps = input.dim(0)?;
         let projected = input
@@ -219,10 +287,16 @@ impl LstmLayer {
             .to_vec2::<f32>()?;
         let mut h = vec![0f32; hidden];
         let mut c = vec![0f32; hidden];
+        let mut rec = vec![0f32; 4 * hidden];
         let mut out = Vec::with_capacity(steps * hidden);
         for x_gates in projected {
-            let h_t = Tensor::from_slice(&h, (1, hidden), device)?;
-            let rec = h_t.matmul(&self.w_hh_t)?.squeeze(0)?.to_vec1::<f32>()?;
+            rec.par_chunks_mut(ROWS_PER_TASK)
+                .zip(self.w_hh.par_chunks(ROWS_PER_TASK * hidden))
+                .for_each(|(rec, rows)| {
+                    for (r, row) in rec.iter_mut().zip(rows.chunks_exact(hidden)) {
+                        *r = dot(row, &h);
+                    }
+                });
             let gate = |g: usize, j: usize| x_gates[g * hidden + j] + rec[g * hidden + j];
             // PyTorch gate order: input, forget, cell, output.
             for j in 0..hidden {
