@@ -52,86 +52,50 @@ fn strides4(layout: &Layout, what: &str) -> Result<(usize, [usize; 3])> {
 /// Dot product with eight independent accumulators, which the compiler turns into SIMD lanes
 /// (a single running sum would be a serial dependency chain).
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
+    dot_widening(a, b)
+}
+
+/// [`dot`] against a row of cache elements, widened as they are read.
+#[inline(always)]
+fn dot_widening<E: CacheElem>(a: &[f32], b: &[E]) -> f32 {
     let mut acc = [0f32; 8];
     let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
     let tail: f32 = ca
         .remainder()
         .iter()
         .zip(cb.remainder())
-        .map(|(x, y)| x * y)
+        .map(|(x, y)| x * y.widen())
         .sum();
     for (x, y) in ca.zip(cb) {
         for i in 0..8 {
-            acc[i] += x[i] * y[i];
+            acc[i] += x[i] * y[i].widen();
         }
     }
     acc.iter().sum::<f32>() + tail
 }
 
-/// A cache element: the kernel reads each head's keys and values as one f32 block.
+/// A cache element, widened to f32 where it is used.
 trait CacheElem: Copy + Send + Sync + candle_core::WithDType {
-    /// Widens `src` into `dst` (same length).
-    fn widen_into(src: &[Self], dst: &mut [f32]);
-
-    /// Rows `0..t` of width `d` from `base` on, `stride` apart, as one contiguous f32 block:
-    /// borrowed when the cache already holds exactly that, else widened into `buf` (in bulk,
-    /// so half-precision rows convert with the CPU's vector instructions).
-    fn rows<'a>(
-        src: &'a [Self],
-        (base, stride): (usize, usize),
-        (t, d): (usize, usize),
-        buf: &'a mut Vec<f32>,
-    ) -> &'a [f32] {
-        buf.resize(t * d, 0.0);
-        if stride == d {
-            Self::widen_into(&src[base..base + t * d], buf);
-        } else {
-            for (j, row) in buf.chunks_exact_mut(d).enumerate() {
-                Self::widen_into(&src[base + j * stride..][..d], row);
-            }
-        }
-        buf
-    }
+    fn widen(self) -> f32;
 }
 
 impl CacheElem for f32 {
-    fn widen_into(src: &[Self], dst: &mut [f32]) {
-        dst.copy_from_slice(src);
-    }
-
-    fn rows<'a>(
-        src: &'a [Self],
-        (base, stride): (usize, usize),
-        (t, d): (usize, usize),
-        buf: &'a mut Vec<f32>,
-    ) -> &'a [f32] {
-        if stride == d {
-            return &src[base..base + t * d];
-        }
-        buf.clear();
-        for j in 0..t {
-            buf.extend_from_slice(&src[base + j * stride..][..d]);
-        }
-        buf
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self
     }
 }
 
 impl CacheElem for f16 {
-    /// Bit arithmetic the compiler vectorises, where `half`'s conversion makes a call per
-    /// eight values. Subnormals (below 6.1e-5) become zero, a difference far below the
-    /// cache's own rounding; keys and values are never infinite.
-    fn widen_into(src: &[Self], dst: &mut [f32]) {
-        for (d, s) in dst.iter_mut().zip(src) {
-            let h = u32::from(s.to_bits());
-            let magnitude = h & 0x7fff;
-            // Rebias the exponent from 15 to 127 and widen the mantissa from 10 to 23 bits.
-            let bits = if magnitude < 0x0400 {
-                0
-            } else {
-                (magnitude << 13) + 0x3800_0000
-            };
-            *d = f32::from_bits(((h & 0x8000) << 16) | bits);
-        }
+    /// Bit arithmetic the compiler vectorises inline (`half`'s conversion is a call per eight
+    /// values): the 15 magnitude bits moved into an f32 give the value times 2⁻¹¹², which one
+    /// multiplication undoes, subnormals included. Keys and values are never infinite.
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        const TWO_POW_112: f32 = f32::from_bits((127 + 112) << 23);
+        let h = u32::from(self.to_bits());
+        let magnitude = f32::from_bits((h & 0x7fff) << 13) * TWO_POW_112;
+        f32::from_bits(magnitude.to_bits() | ((h & 0x8000) << 16))
     }
 }
 
@@ -152,17 +116,15 @@ impl SingleQuery<'_> {
         let rows: Vec<Mutex<Vec<f32>>> = (0..b * h).map(|_| Mutex::new(Vec::new())).collect();
         candle_core::utils::barrier_pool().execute_chunked(b * h, |range| {
             let mut scores = Vec::with_capacity(t);
-            let (mut k_buf, mut v_buf) = (Vec::new(), Vec::new());
             for bh in range {
                 let (bi, hi) = (bh / h, bh % h);
                 let q_row = &q[qo + bi * qst[0] + hi * qst[1]..][..d];
                 let k_base = ko + bi * kst[0] + hi * kst[1];
                 let v_base = vo + bi * vst[0] + hi * vst[1];
                 scores.clear();
-                let keys = E::rows(k, (k_base, kst[2]), (t, d), &mut k_buf);
                 scores.extend(
-                    keys.chunks_exact(d)
-                        .map(|k_row| dot(q_row, k_row) * self.scale),
+                    (0..t)
+                        .map(|j| dot_widening(q_row, &k[k_base + j * kst[2]..][..d]) * self.scale),
                 );
                 if let Some(bias) = self.bias {
                     for (s, b) in scores.iter_mut().zip(&bias[bi * t..(bi + 1) * t]) {
@@ -176,10 +138,10 @@ impl SingleQuery<'_> {
                     total += *s;
                 }
                 let mut out = vec![0f32; d];
-                let values = E::rows(v, (v_base, vst[2]), (t, d), &mut v_buf);
-                for (p, v_row) in scores.iter().zip(values.chunks_exact(d)) {
+                for (j, p) in scores.iter().enumerate() {
+                    let v_row = &v[v_base + j * vst[2]..][..d];
                     for (o, x) in out.iter_mut().zip(v_row) {
-                        *o += p * x;
+                        *o += p * x.widen();
                     }
                 }
                 let inv = total.recip();
@@ -291,7 +253,7 @@ mod tests {
             .unwrap();
         assert!(diff.to_scalar::<f32>().unwrap() < 1e-5);
 
-        // A half-precision cache gives the same result to within f16 rounding of its values.
+        // A half-precision cache gives the same result to within the rounding of its values.
         let (k16, v16) = (
             cache_k.to_dtype(DType::F16).unwrap(),
             cache_v.to_dtype(DType::F16).unwrap(),
@@ -321,13 +283,12 @@ mod tests {
     #[test]
     fn half_precision_values_widen_exactly() {
         use super::CacheElem;
-        let values: Vec<f32> = vec![0.0, -0.0, 1.0, -2.5, 65504.0, 6.103_515_6e-5, -1234.5, 0.1];
-        let halves: Vec<half::f16> = values.iter().map(|&v| half::f16::from_f32(v)).collect();
-        let mut out = vec![9f32; values.len()];
-        half::f16::widen_into(&halves, &mut out);
-        let want: Vec<f32> = halves.iter().map(|h| h.to_f32()).collect();
-        assert_eq!(out, want);
-        assert_eq!(out[1].to_bits(), (-0f32).to_bits());
+        for v in [
+            0.0f32, -0.0, 1.0, -2.5, 65504.0, 6.1e-5, 3.0e-6, -5.96e-8, -1234.5, 0.1,
+        ] {
+            let h = half::f16::from_f32(v);
+            assert_eq!(h.widen().to_bits(), h.to_f32().to_bits(), "{v}");
+        }
     }
 
     #[test]

@@ -111,9 +111,11 @@ pub(crate) struct Decoder {
     norm: LayerNorm,
     heads: Vec<Linear>,
     cfg: DecoderConfig,
-    /// f16 when the layers are quantized: a late step of a 10 s clip reads ≈ 196 MiB of f32
-    /// keys and values, as much as the Q4K weights, and the halved cache's rounding is far
-    /// below the quantization's. f32 models keep an f32 cache and match the reference exactly.
+    /// f16 when the layers are quantized: a 10 s clip's f32 cache is ≈ 200 MB (≈ 14% of a
+    /// Q8_0 worker's memory) and its late steps read all of it; f16 halves both, and its
+    /// rounding is far below the quantization's (bf16's is not: it halved how many greedy
+    /// codes of the parity model Q8_0 keeps). f32 models keep an f32 cache and match the
+    /// reference exactly.
     cache_dtype: DType,
     device: Device,
 }
