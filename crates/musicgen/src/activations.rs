@@ -70,7 +70,7 @@ impl<F: Fn(f32) -> f32 + Copy + Send + Sync> CustomOp1 for Map<F> {
 
 /// `e^x` for `x ≤ 0` (clamped at −87, below which f32 has no normal results anyway).
 #[inline(always)]
-fn exp(x: f32) -> f32 {
+pub(crate) fn exp(x: f32) -> f32 {
     const LOG2_E: f32 = std::f32::consts::LOG2_E;
     // ln 2 split so that `n · LN2_HI` is exact for the n that occur.
     const LN2_HI: f32 = 0.693_145_75;

@@ -134,7 +134,8 @@ impl SingleQuery<'_> {
                 let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
                 let mut total = 0f32;
                 for s in &mut scores {
-                    *s = (*s - max).exp();
+                    // Vectorised e^x for x ≤ 0: the C library's expf is a call per score.
+                    *s = crate::activations::exp(*s - max);
                     total += *s;
                 }
                 let mut out = vec![0f32; d];
