@@ -241,6 +241,13 @@ impl Decoder {
         })
     }
 
+    /// Bytes of the self-attention cache of a job feeding `positions` positions to `rows`
+    /// batch rows (keys and values, every layer).
+    pub fn cache_bytes(&self, rows: usize, positions: usize) -> u64 {
+        let per_position = 2 * self.cfg.num_hidden_layers * rows * self.cfg.hidden_size;
+        (per_position * positions * self.cache_dtype.size_in_bytes()) as u64
+    }
+
     /// Prepares a job: `encoder` `[b, s, text_dim]` (already projected and masked), `mask`
     /// `[b, s]` (1 = attend). `max_len`: how many positions the job will feed in total.
     pub fn start(

@@ -167,6 +167,15 @@ impl EncodecDecoder {
         })
     }
 
+    /// Bytes the render of `frames` frames holds at its peak: the samples, plus one window's
+    /// widest activations (input, output and residual of the last stage, and the last
+    /// residual convolution's unfolded input).
+    pub fn working_bytes(&self, frames: usize, hop: usize, cfg: &EncodecConfig) -> u64 {
+        let window_samples = (DEFAULT_WINDOW_FRAMES.min(frames) + 2 * self.margin) * hop;
+        let widest = cfg.num_filters * (3 + cfg.residual_kernel_size);
+        ((frames * hop + widest * window_samples) * std::mem::size_of::<f32>()) as u64
+    }
+
     /// `codes`: one row of indices per codebook, all of the same length. Returns mono samples,
     /// exactly `frames × hop` of them.
     pub fn decode(&self, codes: &[Vec<u32>]) -> Result<Vec<f32>> {

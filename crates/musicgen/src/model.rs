@@ -224,6 +224,16 @@ impl MusicGen {
         Ok(Tensor::from_vec(flat, (rows.len(), len), &self.device)?)
     }
 
+    /// Peak working memory of one job generating `frames` frames with guidance: the attention
+    /// cache while composing, then EnCodec's while rendering (the cache is freed in between).
+    pub fn job_memory_bytes(&self, frames: usize) -> u64 {
+        let cache = self.decoder.cache_bytes(2, self.decoding_steps(frames) + 1);
+        let audio = self
+            .audio
+            .working_bytes(frames, self.hop_length(), &self.config.audio_encoder);
+        cache.max(audio)
+    }
+
     /// Decodes delay-free codes (one row per codebook) to mono samples, `frames × hop` long.
     pub fn decode_audio(&self, codes: &[Vec<u32>]) -> Result<Vec<f32>> {
         self.compute(|| self.audio.decode(codes))

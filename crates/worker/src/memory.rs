@@ -1,17 +1,13 @@
 //! Does `worker.concurrency` fit in `worker.memory_budget`? The weights are loaded once and
 //! shared by every job slot; each running job adds its own working memory. The weights are
-//! measured (resident-set growth across the load); a job's working memory is computed from the
-//! model's shape for the longest job the api admits, since it grows with the clip's length.
+//! measured (resident-set growth across the load); a job's working memory is computed by the
+//! model from its shape for the longest job the api admits, since it grows with the clip's
+//! length.
 
 use coda_jobs::Settings;
 use coda_musicgen::MusicGen;
 
 use crate::error::WorkerError;
-
-/// Bytes of an f32.
-const F32: u64 = 4;
-/// Live activations of EnCodec's last upsampling stage (input, output, residual).
-const ENCODEC_LIVE_TENSORS: u64 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Footprint {
@@ -35,16 +31,10 @@ pub fn resident_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Self-attention cache (keys and values, every layer, conditional and unconditional batch
-/// rows) plus the audio rendering's largest activations, for a clip of `seconds`.
+/// Working memory of one job of `seconds`, as the model computes it from its shape (attention
+/// cache while composing, audio rendering after).
 pub fn per_job_bytes(model: &MusicGen, seconds: f64) -> u64 {
-    let config = model.config();
-    let steps = model.decoding_steps(model.frames_for_seconds(seconds)) as u64;
-    let decoder = &config.decoder;
-    let kv = 2 * decoder.num_hidden_layers as u64 * 2 * decoder.hidden_size as u64 * steps * F32;
-    let samples = model.frames_for_seconds(seconds) as u64 * model.hop_length() as u64;
-    let audio = ENCODEC_LIVE_TENSORS * config.audio_encoder.num_filters as u64 * samples * F32;
-    kv + audio
+    model.job_memory_bytes(model.frames_for_seconds(seconds))
 }
 
 /// Refuses a concurrency whose memory exceeds the budget, naming both keys.
