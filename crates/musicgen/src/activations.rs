@@ -3,8 +3,8 @@
 //! candle computes both with one C library call (`expf`, `erff`) per value on one thread:
 //! ≈ 80 M ELUs for a 10 s clip (≈ 10% of rendering, the other core waiting) and ≈ 200 k GELUs
 //! per decoding step. Here `exp` is a branch-free range reduction plus polynomial and `erf`
-//! the Abramowitz–Stegun 7.1.26 rational form (|error| ≤ 1.5e-7, ≈ 5e-7 in f32), both of which the compiler
-//! turns into SIMD; large tensors are split over rayon's chunks.
+//! the Abramowitz–Stegun 7.1.26 rational form (|error| ≤ 1.5e-7, ≈ 5e-7 in f32), both of
+//! which the compiler turns into SIMD; large tensors are split over rayon's chunks.
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
 use rayon::prelude::*;

@@ -8,10 +8,11 @@
 
 use std::sync::Mutex;
 
+use crate::cache::RowScales;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
-use half::f16;
 
-/// `softmax(q·Kᵀ·scale)·V` for f32 `q` `[b, h, 1, d]` and f32 or f16 `k`, `v` `[b, h, T, d]`
+/// `softmax(q·Kᵀ·scale)·V` for f32 `q` `[b, h, 1, d]` and f32 (or i16 rows with `scales`)
+/// `k`, `v` `[b, h, T, d]`
 /// (views into a cache are fine: only the last dimension must be contiguous). Returns f32
 /// `[b, h, 1, d]`.
 pub(crate) fn single_query_attention(
@@ -20,6 +21,7 @@ pub(crate) fn single_query_attention(
     v: &Tensor,
     scale: f64,
     bias: Option<&[f32]>,
+    scales: Option<RowScales<'_>>,
 ) -> Result<Tensor> {
     q.apply_op3_no_bwd(
         k,
@@ -27,6 +29,7 @@ pub(crate) fn single_query_attention(
         &SingleQuery {
             scale: scale as f32,
             bias,
+            scales,
         },
     )
 }
@@ -35,6 +38,8 @@ struct SingleQuery<'a> {
     scale: f32,
     /// Added to the scores: `[b, T]`, the same for every head.
     bias: Option<&'a [f32]>,
+    /// Row scales of integer keys and values (required for them, ignored otherwise).
+    scales: Option<RowScales<'a>>,
 }
 
 /// Element offsets of a 4-d strided view: `(start, [stride0, stride1, stride2])`, checking
@@ -86,16 +91,11 @@ impl CacheElem for f32 {
     }
 }
 
-impl CacheElem for f16 {
-    /// Bit arithmetic the compiler vectorises inline (`half`'s conversion is a call per eight
-    /// values): the 15 magnitude bits moved into an f32 give the value times 2⁻¹¹², which one
-    /// multiplication undoes, subnormals included. Keys and values are never infinite.
+impl CacheElem for i16 {
+    /// The integer rows of a scaled cache (`crate::cache`); the kernel applies the scales.
     #[inline(always)]
     fn widen(self) -> f32 {
-        const TWO_POW_112: f32 = f32::from_bits((127 + 112) << 23);
-        let h = u32::from(self.to_bits());
-        let magnitude = f32::from_bits((h & 0x7fff) << 13) * TWO_POW_112;
-        f32::from_bits(magnitude.to_bits() | ((h & 0x8000) << 16))
+        f32::from(self)
     }
 }
 
@@ -107,7 +107,12 @@ struct Views<'a, E> {
 }
 
 impl SingleQuery<'_> {
-    fn run<E: CacheElem>(&self, views: &Views<'_, E>, (b, h, t, d): Dims4) -> Vec<f32> {
+    fn run<E: CacheElem>(
+        &self,
+        views: &Views<'_, E>,
+        (b, h, t, d): Dims4,
+        scales: Option<RowScales<'_>>,
+    ) -> Vec<f32> {
         let (q, qo, qst) = views.q;
         let (k, ko, kst) = views.k;
         let (v, vo, vst) = views.v;
@@ -126,6 +131,15 @@ impl SingleQuery<'_> {
                     (0..t)
                         .map(|j| dot_widening(q_row, &k[k_base + j * kst[2]..][..d]) * self.scale),
                 );
+                let row_scales = scales.map(|s| {
+                    let at = bh * s.capacity;
+                    (&s.k[at..at + t], &s.v[at..at + t])
+                });
+                if let Some((k_scales, _)) = row_scales {
+                    for (s, ks) in scores.iter_mut().zip(k_scales) {
+                        *s *= ks;
+                    }
+                }
                 if let Some(bias) = self.bias {
                     for (s, b) in scores.iter_mut().zip(&bias[bi * t..(bi + 1) * t]) {
                         *s += b;
@@ -137,6 +151,11 @@ impl SingleQuery<'_> {
                     // Vectorised e^x for x ≤ 0: the C library's expf is a call per score.
                     *s = crate::activations::exp(*s - max);
                     total += *s;
+                }
+                if let Some((_, v_scales)) = row_scales {
+                    for (s, vs) in scores.iter_mut().zip(v_scales) {
+                        *s *= vs;
+                    }
                 }
                 let mut out = vec![0f32; d];
                 for (j, p) in scores.iter().enumerate() {
@@ -199,22 +218,25 @@ impl CustomOp3 for SingleQuery<'_> {
         let q = (qs.as_slice::<f32>()?, qo, qst);
         let dims = (b, h, t, d);
         let out = match (ks, vs) {
-            (CpuStorage::F16(k), CpuStorage::F16(v)) => self.run(
-                &Views {
+            (CpuStorage::I16(k), CpuStorage::I16(v)) => {
+                let Some(scales) = self.scales else {
+                    candle_core::bail!("single-query attention: integer keys need row scales");
+                };
+                let views = Views {
                     q,
                     k: (k, ko, kst),
                     v: (v, vo, vst),
-                },
-                dims,
-            ),
-            _ => self.run(
-                &Views {
+                };
+                self.run(&views, dims, Some(scales))
+            }
+            _ => {
+                let views = Views {
                     q,
                     k: (ks.as_slice::<f32>()?, ko, kst),
                     v: (vs.as_slice::<f32>()?, vo, vst),
-                },
-                dims,
-            ),
+                };
+                self.run(&views, dims, None)
+            }
         };
         Ok((CpuStorage::F32(out), Shape::from((b, h, 1, d))))
     }
@@ -222,7 +244,9 @@ impl CustomOp3 for SingleQuery<'_> {
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{DType, Device, Tensor, D};
+    use candle_core::{Device, Tensor, D};
+
+    use crate::cache::SelfCache;
 
     use super::single_query_attention;
 
@@ -238,7 +262,7 @@ mod tests {
             cache_v.narrow(2, 0, 7).unwrap(),
         );
         let scale = 0.3;
-        let got = single_query_attention(&q, &k, &v, scale, None).unwrap();
+        let got = single_query_attention(&q, &k, &v, scale, None, None).unwrap();
         let scores = (q.matmul(&k.t().unwrap()).unwrap() * scale).unwrap();
         let want = candle_nn::ops::softmax(&scores, D::Minus1)
             .unwrap()
@@ -254,20 +278,18 @@ mod tests {
             .unwrap();
         assert!(diff.to_scalar::<f32>().unwrap() < 1e-5);
 
-        // A half-precision cache gives the same result to within the rounding of its values.
-        let (k16, v16) = (
-            cache_k.to_dtype(DType::F16).unwrap(),
-            cache_v.to_dtype(DType::F16).unwrap(),
-        );
-        let half = single_query_attention(
-            &q,
-            &k16.narrow(2, 0, 7).unwrap(),
-            &v16.narrow(2, 0, 7).unwrap(),
-            scale,
-            None,
-        )
-        .unwrap();
-        let diff = (half - &got)
+        // The scaled 16-bit cache gives the same result to within its rounding.
+        let mut cache = SelfCache::new((2, 3, 9, 20), true, &dev).unwrap();
+        cache
+            .append(
+                &cache_k.narrow(2, 0, 7).unwrap(),
+                &cache_v.narrow(2, 0, 7).unwrap(),
+            )
+            .unwrap();
+        let view = cache.view().unwrap();
+        let scaled =
+            single_query_attention(&q, &view.k, &view.v, scale, None, view.scales).unwrap();
+        let diff = (scaled - &got)
             .unwrap()
             .abs()
             .unwrap()
@@ -277,19 +299,8 @@ mod tests {
             .unwrap()
             .to_scalar::<f32>()
             .unwrap();
-        assert!(diff < 5e-3, "f16 cache differs by {diff}");
-        assert!(diff > 0.0, "the f16 path was not taken");
-    }
-
-    #[test]
-    fn half_precision_values_widen_exactly() {
-        use super::CacheElem;
-        for v in [
-            0.0f32, -0.0, 1.0, -2.5, 65504.0, 6.1e-5, 3.0e-6, -5.96e-8, -1234.5, 0.1,
-        ] {
-            let h = half::f16::from_f32(v);
-            assert_eq!(h.widen().to_bits(), h.to_f32().to_bits(), "{v}");
-        }
+        assert!(diff < 1e-3, "scaled cache differs by {diff}");
+        assert!(diff > 0.0, "the scaled path was not taken");
     }
 
     #[test]
@@ -303,7 +314,7 @@ mod tests {
             .into_iter()
             .chain([-1e30; 5])
             .collect();
-        let got = single_query_attention(&q, &k, &v, 0.25, Some(&bias)).unwrap();
+        let got = single_query_attention(&q, &k, &v, 0.25, Some(&bias), None).unwrap();
         let scores = ((q.matmul(&k.t().unwrap()).unwrap() * 0.25).unwrap())
             .broadcast_add(&Tensor::from_slice(&bias, (2, 1, 1, 5), &dev).unwrap())
             .unwrap();

@@ -8,6 +8,7 @@ use candle_core::{DType, Device, Module, Result as CandleResult, Tensor};
 use candle_nn::Embedding;
 
 use crate::activations::gelu_erf;
+use crate::cache::{CacheView, SelfCache};
 use crate::config::DecoderConfig;
 use crate::error::Result;
 use crate::linear::Linear;
@@ -47,26 +48,28 @@ impl Attention {
             .contiguous()
     }
 
-    /// Attention of the projected queries `q` `[b, t, dim]` over `k`, `v`
+    /// Attention of the projected queries `q` `[b, t, dim]` over keys and values
     /// `[b, heads, T, head_dim]`, through the output projection.
-    fn attend(
-        &self,
-        q: &Tensor,
-        k: &Tensor,
-        v: &Tensor,
-        bias: Option<&Bias>,
-    ) -> CandleResult<Tensor> {
+    fn attend(&self, q: &Tensor, kv: &CacheView<'_>, bias: Option<&Bias>) -> CandleResult<Tensor> {
         let (b, t, dim) = q.dims3()?;
         let rows = bias.map(|bias| bias.rows.as_deref());
         if t == 1 && q.device().is_cpu() && rows != Some(None) {
             // One new position: one kernel instead of many tiny matmuls.
             let q = self.split(q)?;
             let scale = (self.head_dim as f64).powf(-0.5);
-            let attn = crate::attention::single_query_attention(&q, k, v, scale, rows.flatten())?;
+            let attn = crate::attention::single_query_attention(
+                &q,
+                &kv.k,
+                &kv.v,
+                scale,
+                rows.flatten(),
+                kv.scales,
+            )?;
             return self.out.forward(&attn.reshape((b, t, dim))?);
         }
         let q = (self.split(q)? * (self.head_dim as f64).powf(-0.5))?;
-        let (k, v) = (&k.to_dtype(DType::F32)?, &v.to_dtype(DType::F32)?);
+        let (k, v) = kv.to_f32()?;
+        let (k, v) = (&k, &v);
         let scores = q.matmul(&k.t()?)?;
         let scores = match bias {
             Some(bias) => scores.broadcast_add(&bias.tensor)?,
@@ -111,65 +114,17 @@ pub(crate) struct Decoder {
     norm: LayerNorm,
     heads: Vec<Linear>,
     cfg: DecoderConfig,
-    /// f16 when the layers are quantized: a 10 s clip's f32 cache is ≈ 200 MB (≈ 14% of a
-    /// Q8_0 worker's memory) and its late steps read all of it; f16 halves both, and its
-    /// rounding is far below the quantization's (bf16's is not: it halved how many greedy
-    /// codes of the parity model Q8_0 keeps). f32 models keep an f32 cache and match the
-    /// reference exactly.
-    cache_dtype: DType,
+    /// 16-bit scaled rows when the layers are quantized (see `crate::cache`); f32 models keep
+    /// an f32 cache and match the reference exactly.
+    scaled_cache: bool,
     device: Device,
-}
-
-/// Keys and values of the positions fed so far, preallocated for a whole job:
-/// `[b, heads, capacity, head_dim]` each.
-struct SelfCache {
-    k: Tensor,
-    v: Tensor,
-    len: usize,
-}
-
-impl SelfCache {
-    fn new(
-        shape: (usize, usize, usize, usize),
-        dtype: DType,
-        device: &Device,
-    ) -> CandleResult<Self> {
-        Ok(Self {
-            k: Tensor::zeros(shape, dtype, device)?,
-            v: Tensor::zeros(shape, dtype, device)?,
-            len: 0,
-        })
-    }
-
-    /// Stores `k`, `v` `[b, heads, t, head_dim]` after the positions already held and returns
-    /// views of everything held so far.
-    fn append(&mut self, k: &Tensor, v: &Tensor) -> CandleResult<(Tensor, Tensor)> {
-        let t = k.dim(2)?;
-        let capacity = self.k.dim(2)?;
-        if self.len + t > capacity {
-            candle_core::bail!(
-                "decoder cache holds {capacity} positions, {} fed",
-                self.len + t
-            );
-        }
-        let dtype = self.k.dtype();
-        self.k
-            .slice_set(&k.to_dtype(dtype)?.contiguous()?, 2, self.len)?;
-        self.v
-            .slice_set(&v.to_dtype(dtype)?.contiguous()?, 2, self.len)?;
-        self.len += t;
-        Ok((
-            self.k.narrow(2, 0, self.len)?,
-            self.v.narrow(2, 0, self.len)?,
-        ))
-    }
 }
 
 /// Per-job decoder state: self-attention caches, cross-attention keys/values computed once
 /// from the prompt, the cross-attention mask and the next position.
 pub(crate) struct DecoderState {
     self_kv: Vec<SelfCache>,
-    cross_kv: Vec<(Tensor, Tensor)>,
+    cross_kv: Vec<CacheView<'static>>,
     cross_bias: Bias,
     position: usize,
 }
@@ -232,11 +187,7 @@ impl Decoder {
             norm: layer_norm(w, &format!("{p}.layer_norm"), d)?,
             heads,
             cfg: cfg.clone(),
-            cache_dtype: if quantized && device.is_cpu() {
-                DType::F16
-            } else {
-                DType::F32
-            },
+            scaled_cache: quantized && device.is_cpu(),
             device: device.clone(),
         })
     }
@@ -245,7 +196,9 @@ impl Decoder {
     /// batch rows (keys and values, every layer).
     pub fn cache_bytes(&self, rows: usize, positions: usize) -> u64 {
         let per_position = 2 * self.cfg.num_hidden_layers * rows * self.cfg.hidden_size;
-        (per_position * positions * self.cache_dtype.size_in_bytes()) as u64
+        let head_dim = self.cfg.hidden_size / self.cfg.num_attention_heads;
+        let bytes = SelfCache::bytes_per_value(self.scaled_cache, head_dim);
+        (per_position as f64 * positions as f64 * bytes) as u64
     }
 
     /// Prepares a job: `encoder` `[b, s, text_dim]` (already projected and masked), `mask`
@@ -262,10 +215,11 @@ impl Decoder {
             .iter()
             .map(|l| {
                 let a = &l.cross_attn;
-                Ok((
-                    a.split(&a.k.forward(encoder)?)?,
-                    a.split(&a.v.forward(encoder)?)?,
-                ))
+                Ok(CacheView {
+                    k: a.split(&a.k.forward(encoder)?)?,
+                    v: a.split(&a.v.forward(encoder)?)?,
+                    scales: None,
+                })
             })
             .collect::<CandleResult<Vec<_>>>()?;
         let cross_bias = ((1.0 - mask.to_dtype(DType::F32)?)? * f64::from(MASKED))?;
@@ -280,7 +234,7 @@ impl Decoder {
                 .map(|l| {
                     let a = &l.self_attn;
                     let shape = (b, a.heads, max_len.max(1), a.head_dim);
-                    SelfCache::new(shape, self.cache_dtype, &self.device)
+                    SelfCache::new(shape, self.scaled_cache, &self.device)
                 })
                 .collect::<CandleResult<_>>()?,
             cross_kv,
@@ -319,13 +273,13 @@ impl Decoder {
             let [q, k, v]: [Tensor; 3] = Linear::forward_shared(&[&a.q, &a.k, &a.v], &h)?
                 .try_into()
                 .expect("three projections in, three out");
-            let (keys, values) = state.self_kv[i].append(&a.split(&k)?, &a.split(&v)?)?;
-            x = (x + a.attend(&q, &keys, &values, causal.as_ref())?)?;
+            state.self_kv[i].append(&a.split(&k)?, &a.split(&v)?)?;
+            x = (x + a.attend(&q, &state.self_kv[i].view()?, causal.as_ref())?)?;
 
             let h = layer.cross_attn_norm.forward(&x)?;
-            let (ck, cv) = &state.cross_kv[i];
             let c = &layer.cross_attn;
-            x = (x + c.attend(&c.q.forward(&h)?, ck, cv, Some(&state.cross_bias))?)?;
+            let prompt = &state.cross_kv[i];
+            x = (x + c.attend(&c.q.forward(&h)?, prompt, Some(&state.cross_bias))?)?;
 
             let h = layer.ff_norm.forward(&x)?;
             x = (&x + layer.fc2.forward(&gelu_erf(&layer.fc1.forward(&h)?)?)?)?;

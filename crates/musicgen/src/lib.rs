@@ -10,6 +10,7 @@
 mod activations;
 mod attention;
 pub mod bench;
+mod cache;
 mod compose;
 mod config;
 mod decoder;

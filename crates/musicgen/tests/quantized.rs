@@ -70,9 +70,10 @@ fn greedy(frames: usize) -> GenerationParams {
 // `u + 3·(c − u)`, a difference that amplifies errors roughly threefold over one row's logits.
 // Q8_0 keeps each weight to 8 bits against a per-32 block scale (≈ 0.5% rms error) and candle
 // rounds the activations to 8 bits as well; T5's linear layers are Q8_0 too and the
-// self-attention cache f16. Measured: 2.7% (tiny model), 3.4% (256-wide model). Q4K (4-bit
-// weights, 256-wide super-blocks) measured 12.0%. The bounds leave ~1.5× headroom for other seeds and still fail on any layout, transposition or scale mistake, which
-// gives errors of order 100%.
+// self-attention cache keeps 16-bit rows. Measured: 2.8% (tiny model), 3.4% (256-wide model).
+// Q4K (4-bit weights, 256-wide super-blocks) measured 12.0%. The bounds leave ~1.5× headroom
+// for other seeds and still fail on any layout, transposition or scale mistake, which gives
+// errors of order 100%.
 const Q8_0_BOUND: f32 = 0.05;
 const Q4K_BOUND: f32 = 0.20;
 
