@@ -1,5 +1,5 @@
 //! A self-contained GGUF file for one MusicGen model: every tensor generation needs (decoder
-//! linears quantized, the rest f32, EnCodec's weight norm already folded) plus the
+//! and T5 linears quantized, the rest f32, EnCodec's weight norm already folded) plus the
 //! `config.json` and `tokenizer.json` text as metadata, so the file alone can be loaded.
 //! EnCodec's encoder half, never used to generate, is left out.
 
