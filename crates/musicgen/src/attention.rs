@@ -8,13 +8,13 @@
 
 use std::sync::Mutex;
 
-use crate::cache::RowScales;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
-/// `softmax(q·Kᵀ·scale)·V` for f32 `q` `[b, h, 1, d]` and f32 (or i16 rows with `scales`)
-/// `k`, `v` `[b, h, T, d]`
-/// (views into a cache are fine: only the last dimension must be contiguous). Returns f32
-/// `[b, h, 1, d]`.
+use crate::cache::RowScales;
+
+/// `softmax(q·Kᵀ·scale + bias)·V` for f32 `q` `[b, h, 1, d]` and f32 (or i16 rows with
+/// `scales`) `k`, `v` `[b, h, T, d]`; views into a cache are fine, only the last dimension
+/// must be contiguous. Returns f32 `[b, h, 1, d]`.
 pub(crate) fn single_query_attention(
     q: &Tensor,
     k: &Tensor,
