@@ -107,19 +107,7 @@ mod tests {
     use candle_core::{Device, Tensor};
 
     use super::{elu, erf, exp, gelu_erf};
-
-    fn max_diff(a: &Tensor, b: &Tensor) -> f32 {
-        (a - b)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap()
-    }
+    use crate::test_util::max_abs_diff;
 
     #[test]
     fn exp_stays_within_a_few_ulp_of_the_library() {
@@ -161,9 +149,9 @@ mod tests {
     #[test]
     fn match_candles_elu_and_gelu() {
         let x = Tensor::randn(0f32, 3.0, (1, 4, 50_000), &Device::Cpu).unwrap();
-        let elu_diff = max_diff(&elu(&x).unwrap(), &x.elu(1.0).unwrap());
+        let elu_diff = max_abs_diff(&elu(&x).unwrap(), &x.elu(1.0).unwrap());
         assert!(elu_diff < 1e-6, "elu differs by {elu_diff}");
-        let gelu_diff = max_diff(&gelu_erf(&x).unwrap(), &x.gelu_erf().unwrap());
+        let gelu_diff = max_abs_diff(&gelu_erf(&x).unwrap(), &x.gelu_erf().unwrap());
         assert!(gelu_diff < 1e-5, "gelu differs by {gelu_diff}");
     }
 }

@@ -38,7 +38,7 @@ struct SingleQuery<'a> {
     scale: f32,
     /// Added to the scores: `[b, T]`, the same for every head.
     bias: Option<&'a [f32]>,
-    /// Row scales of integer keys and values (required for them, ignored otherwise).
+    /// Row scales of integer keys and values: required for them, refused for f32 ones.
     scales: Option<RowScales<'a>>,
 }
 
@@ -107,12 +107,7 @@ struct Views<'a, E> {
 }
 
 impl SingleQuery<'_> {
-    fn run<E: CacheElem>(
-        &self,
-        views: &Views<'_, E>,
-        (b, h, t, d): Dims4,
-        scales: Option<RowScales<'_>>,
-    ) -> Vec<f32> {
+    fn run<E: CacheElem>(&self, views: &Views<'_, E>, (b, h, t, d): Dims4) -> Vec<f32> {
         let (q, qo, qst) = views.q;
         let (k, ko, kst) = views.k;
         let (v, vo, vst) = views.v;
@@ -131,7 +126,7 @@ impl SingleQuery<'_> {
                     (0..t)
                         .map(|j| dot_widening(q_row, &k[k_base + j * kst[2]..][..d]) * self.scale),
                 );
-                let row_scales = scales.map(|s| {
+                let row_scales = self.scales.map(|s| {
                     let at = bh * s.capacity;
                     (&s.k[at..at + t], &s.v[at..at + t])
                 });
@@ -219,23 +214,26 @@ impl CustomOp3 for SingleQuery<'_> {
         let dims = (b, h, t, d);
         let out = match (ks, vs) {
             (CpuStorage::I16(k), CpuStorage::I16(v)) => {
-                let Some(scales) = self.scales else {
+                if self.scales.is_none() {
                     candle_core::bail!("single-query attention: integer keys need row scales");
-                };
+                }
                 let views = Views {
                     q,
                     k: (k, ko, kst),
                     v: (v, vo, vst),
                 };
-                self.run(&views, dims, Some(scales))
+                self.run(&views, dims)
             }
             _ => {
+                if self.scales.is_some() {
+                    candle_core::bail!("single-query attention: row scales given for f32 keys");
+                }
                 let views = Views {
                     q,
                     k: (ks.as_slice::<f32>()?, ko, kst),
                     v: (vs.as_slice::<f32>()?, vo, vst),
                 };
-                self.run(&views, dims, None)
+                self.run(&views, dims)
             }
         };
         Ok((CpuStorage::F32(out), Shape::from((b, h, 1, d))))
@@ -247,6 +245,7 @@ mod tests {
     use candle_core::{Device, Tensor, D};
 
     use crate::cache::SelfCache;
+    use crate::test_util::max_abs_diff;
 
     use super::single_query_attention;
 
@@ -268,15 +267,7 @@ mod tests {
             .unwrap()
             .matmul(&v)
             .unwrap();
-        let diff = (&got - want)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap();
-        assert!(diff.to_scalar::<f32>().unwrap() < 1e-5);
+        assert!(max_abs_diff(&got, &want) < 1e-5);
 
         // The scaled 16-bit cache gives the same result to within its rounding.
         let mut cache = SelfCache::new((2, 3, 9, 20), true, &dev).unwrap();
@@ -289,16 +280,7 @@ mod tests {
         let view = cache.view().unwrap();
         let scaled =
             single_query_attention(&q, &view.k, &view.v, scale, None, view.scales).unwrap();
-        let diff = (scaled - &got)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_abs_diff(&scaled, &got);
         assert!(diff < 1e-3, "scaled cache differs by {diff}");
         assert!(diff > 0.0, "the scaled path was not taken");
     }
@@ -322,16 +304,7 @@ mod tests {
             .unwrap()
             .matmul(&v)
             .unwrap();
-        let diff = (got - want)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_abs_diff(&got, &want);
         assert!(diff < 1e-5, "differs by {diff}");
     }
 }

@@ -150,6 +150,7 @@ mod tests {
     use candle_core::{Device, Tensor};
 
     use super::SelfCache;
+    use crate::test_util::{max_abs, max_abs_diff};
 
     #[test]
     fn scaled_rows_come_back_within_their_rounding() {
@@ -165,18 +166,8 @@ mod tests {
             .unwrap();
         let (k2, v2) = cache.view().unwrap().to_f32().unwrap();
         for (got, want) in [(k2, k), (v2, v)] {
-            let max = want.abs().unwrap().flatten_all().unwrap().max(0).unwrap();
-            let max = max.to_scalar::<f32>().unwrap();
-            let diff = (got - want)
-                .unwrap()
-                .abs()
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .max(0)
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap();
+            let max = max_abs(&want);
+            let diff = max_abs_diff(&got, &want);
             assert!(diff <= max / 32767.0, "off by {diff} (largest value {max})");
             assert!(
                 diff > 0.0,

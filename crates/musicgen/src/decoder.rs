@@ -69,13 +69,12 @@ impl Attention {
         }
         let q = (self.split(q)? * (self.head_dim as f64).powf(-0.5))?;
         let (k, v) = kv.to_f32()?;
-        let (k, v) = (&k, &v);
         let scores = q.matmul(&k.t()?)?;
         let scores = match bias {
             Some(bias) => scores.broadcast_add(&bias.tensor)?,
             None => scores,
         };
-        let attn = candle_nn::ops::softmax_last_dim(&scores)?.matmul(v)?;
+        let attn = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&v)?;
         self.out
             .forward(&attn.transpose(1, 2)?.reshape((b, t, dim))?)
     }

@@ -29,6 +29,8 @@ mod quantize;
 mod quantized_model;
 mod random;
 mod t5;
+#[cfg(test)]
+mod test_util;
 mod threads;
 mod tiny;
 mod tiny_vocab;

@@ -66,18 +66,11 @@ impl Linear {
             })
             .collect();
         if let Some(qs) = quantized {
-            let dims = x.dims();
-            let in_dim = dims[dims.len() - 1];
-            let flat = x.reshape((x.elem_count() / in_dim, in_dim))?.contiguous()?;
-            if let Some(outs) = QTensor::gemv_fused_shared_lhs(&qs, &flat)? {
+            if let Some(outs) = QTensor::gemv_fused_shared_lhs(&qs, &rows(x)?.contiguous()?)? {
                 return outs
                     .into_iter()
                     .zip(layers)
-                    .map(|(y, l)| {
-                        let mut out_dims = dims.to_vec();
-                        *out_dims.last_mut().expect("input has at least one dim") = l.out_dim()?;
-                        y.reshape(out_dims)
-                    })
+                    .map(|(y, l)| l.unfold_rows(&y, x.dims()))
                     .collect();
             }
         }
@@ -86,6 +79,13 @@ impl Linear {
 
     pub fn is_quantized(&self) -> bool {
         matches!(self.weight, LinearWeight::Quantized { .. })
+    }
+
+    /// `y` `[rows, out]` back to the leading dims of the input it came from.
+    fn unfold_rows(&self, y: &Tensor, input_dims: &[usize]) -> CandleResult<Tensor> {
+        let mut out_dims = input_dims.to_vec();
+        *out_dims.last_mut().expect("input has at least one dim") = self.out_dim()?;
+        y.reshape(out_dims)
     }
 
     fn out_dim(&self) -> CandleResult<usize> {
@@ -100,21 +100,22 @@ impl Module for Linear {
     /// Folds all leading dims into one matrix so the weight is read once per call, not once
     /// per batch row (decoding is bound by memory bandwidth).
     fn forward(&self, x: &Tensor) -> CandleResult<Tensor> {
-        let dims = x.dims();
-        let in_dim = dims[dims.len() - 1];
-        let rows = x.elem_count() / in_dim;
-        let x = x.reshape((rows, in_dim))?;
+        let flat = rows(x)?;
         let y = match &self.weight {
-            LinearWeight::Dense(w) => x.matmul(&w.t()?)?,
+            LinearWeight::Dense(w) => flat.matmul(&w.t()?)?,
             // The quantized kernel reads its input as one contiguous block.
-            LinearWeight::Quantized { matmul, .. } => matmul.forward(&x.contiguous()?)?,
+            LinearWeight::Quantized { matmul, .. } => matmul.forward(&flat.contiguous()?)?,
         };
         let y = match &self.bias {
             Some(b) => y.broadcast_add(b)?,
             None => y,
         };
-        let mut out_dims = dims.to_vec();
-        *out_dims.last_mut().expect("input has at least one dim") = self.out_dim()?;
-        y.reshape(out_dims)
+        self.unfold_rows(&y, x.dims())
     }
+}
+
+/// `x` with all leading dims folded into rows: `[rows, in]`.
+fn rows(x: &Tensor) -> CandleResult<Tensor> {
+    let in_dim = x.dim(candle_core::D::Minus1)?;
+    x.reshape((x.elem_count() / in_dim, in_dim))
 }

@@ -71,6 +71,7 @@ mod tests {
     use candle_core::{Device, Module, Tensor};
 
     use super::LayerNorm;
+    use crate::test_util::max_abs_diff;
 
     #[test]
     fn matches_candles_layer_norm() {
@@ -83,16 +84,7 @@ mod tests {
             .forward(&x)
             .unwrap();
         let theirs = candle_nn::LayerNorm::new(w, b, 1e-5).forward(&x).unwrap();
-        let diff = (ours - theirs)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .max(0)
-            .unwrap()
-            .to_scalar::<f32>()
-            .unwrap();
+        let diff = max_abs_diff(&ours, &theirs);
         assert!(diff < 1e-5, "differs by {diff}");
     }
 }
