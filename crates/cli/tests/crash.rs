@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::{http, job, submit_ok, until, until_status, Env};
+use common::{get_json, http, job, submit_ok, until, until_status, Env};
 use serde_json::json;
 
 /// 12 s of audio: ~600 decoding steps, a couple of seconds for the tiny model.
@@ -135,14 +135,7 @@ async fn a_job_that_kills_its_worker_every_time_is_failed_after_max_attempts() {
         "a failed job leaves no audio"
     );
     // The ledger agrees once the live state is gone: history lists it as failed too.
-    let history: serde_json::Value = client
-        .get(format!("{base}/api/v1/jobs"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let history = get_json(&client, &format!("{base}/api/v1/jobs")).await;
     let row = history["jobs"]
         .as_array()
         .unwrap()

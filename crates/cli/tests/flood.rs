@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{http, Env};
+use common::{get_json, http, Env};
 use serde_json::json;
 
 const REQUESTS: usize = 300;
@@ -99,14 +99,7 @@ async fn flood(env: &Env, admitted: u64) -> BTreeMap<u16, u64> {
 
     let health = client.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(health.status().as_u16(), 200, "still up");
-    let queue: serde_json::Value = client
-        .get(format!("{base}/api/v1/queue"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let queue = get_json(&client, &format!("{base}/api/v1/queue")).await;
     assert_eq!(queue["pending"], admitted, "{queue}");
     by_status
 }

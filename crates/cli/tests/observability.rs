@@ -3,8 +3,7 @@
 
 mod common;
 
-use common::{http, submit_ok, until_status, Env};
-use serde_json::json;
+use common::{http, submit_clip, until_status, Env};
 
 /// The value of the first sample line starting with `prefix` (name plus labels).
 fn sample(metrics: &str, prefix: &str) -> Option<f64> {
@@ -19,17 +18,10 @@ fn sample(metrics: &str, prefix: &str) -> Option<f64> {
 async fn a_finished_job_shows_in_metrics_accounting_and_logs() {
     let mut env = Env::new();
     env.set("CODA_WORKER__DEVICE_WATTS", "300");
-    let mut up = env.spawn("up");
-    let base = up.base_url().await;
-    up.worker_started().await;
+    let (up, base) = env.up().await;
     let client = http();
 
-    let id = submit_ok(
-        &client,
-        &base,
-        json!({"prompt": "measure me", "duration_seconds": 2}),
-    )
-    .await;
+    let id = submit_clip(&client, &base, "measure me", 2.0).await;
     let view = until_status(&client, &base, &id, &["succeeded"], 60).await;
     let acc = &view["accounting"];
     let compute = acc["compute_seconds"].as_f64().unwrap();

@@ -3,24 +3,16 @@
 
 mod common;
 
-use common::{http, submit_ok, until, until_status, Env};
-use serde_json::json;
+use common::{http, job, submit_clip, until, until_status, Env};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn audio_expires_after_the_retention_and_the_job_is_still_known() {
     let mut env = Env::new();
     env.set("CODA_STORAGE__RETENTION_SECONDS", "2");
-    let mut up = env.spawn("up");
-    let base = up.base_url().await;
-    up.worker_started().await;
+    let (mut up, base) = env.up().await;
     let client = http();
 
-    let id = submit_ok(
-        &client,
-        &base,
-        json!({"prompt": "short lived", "duration_seconds": 1}),
-    )
-    .await;
+    let id = submit_clip(&client, &base, "short lived", 1.0).await;
     until_status(&client, &base, &id, &["succeeded"], 60).await;
     let audio = format!("{base}/api/v1/jobs/{id}/audio");
     let wav = env.audio_dir().join(format!("{id}.wav"));
@@ -40,14 +32,7 @@ async fn audio_expires_after_the_retention_and_the_job_is_still_known() {
     up.wait_log("deleted expired audio files", 20, |l| l["removed"] == 1)
         .await;
 
-    let view: serde_json::Value = client
-        .get(format!("{base}/api/v1/jobs/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let view = job(&client, &base, &id).await;
     assert_eq!(
         view["status"], "succeeded",
         "the ledger keeps the row: {view}"

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Instant;
 
-use common::{http, job, submit, submit_ok, until, until_status, Env};
+use common::{http, job, submit, submit_clip, until, until_status, Env};
 use serde_json::json;
 
 async fn until_composing(client: &reqwest::Client, base: &str, id: &str) {
@@ -19,17 +19,10 @@ async fn until_composing(client: &reqwest::Client, base: &str, id: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn sigterm_lets_the_running_job_finish_and_refuses_new_work() {
     let env = Env::new();
-    let mut up = env.spawn("up");
-    let base = up.base_url().await;
-    up.worker_started().await;
+    let (mut up, base) = env.up().await;
     let client = http();
 
-    let id = submit_ok(
-        &client,
-        &base,
-        json!({"prompt": "finish me", "duration_seconds": 6}),
-    )
-    .await;
+    let id = submit_clip(&client, &base, "finish me", 6.0).await;
     until_composing(&client, &base, &id).await;
     up.signal("TERM");
     up.wait_log("http shutting down", 10, |_| true).await;
@@ -62,18 +55,11 @@ async fn sigterm_lets_the_running_job_finish_and_refuses_new_work() {
 async fn a_job_cut_off_by_the_shutdown_timeout_runs_again_on_the_next_start() {
     let mut env = Env::new();
     env.set("CODA_WORKER__SHUTDOWN_TIMEOUT_SECONDS", "1");
-    let mut up = env.spawn("up");
-    let base = up.base_url().await;
-    up.worker_started().await;
+    let (mut up, base) = env.up().await;
     let client = http();
 
     // ~15 s of audio: a few seconds of work, longer than the 1 s the shutdown waits.
-    let id = submit_ok(
-        &client,
-        &base,
-        json!({"prompt": "cut off", "duration_seconds": 15}),
-    )
-    .await;
+    let id = submit_clip(&client, &base, "cut off", 15.0).await;
     until_composing(&client, &base, &id).await;
     let asked = Instant::now();
     up.signal("TERM");
@@ -82,9 +68,7 @@ async fn a_job_cut_off_by_the_shutdown_timeout_runs_again_on_the_next_start() {
     assert!(stopped.as_secs() < 10, "stopping took {stopped:?}");
     assert!(!env.audio_dir().join(format!("{id}.wav")).exists());
 
-    let mut again = env.spawn("up");
-    let base = again.base_url().await;
-    again.worker_started().await;
+    let (_again, base) = env.up().await;
     let (status, _) = submit(
         &client,
         &base,

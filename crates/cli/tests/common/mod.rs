@@ -59,6 +59,14 @@ impl Env {
         self.dir.path().join("audio")
     }
 
+    /// `coda up` once its api listens and its worker takes jobs, and the api's base URL.
+    pub async fn up(&self) -> (Proc, String) {
+        let mut up = self.spawn("up");
+        let base = up.base_url().await;
+        up.worker_started().await;
+        (up, base)
+    }
+
     /// Starts `coda <role>` (`up`, `api`, `worker`) with JSON logs on stderr.
     pub fn spawn(&self, role: &str) -> Proc {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_coda"));
@@ -376,15 +384,35 @@ pub async fn submit_ok(client: &reqwest::Client, base: &str, body: Value) -> Str
     answer["job"]["id"].as_str().unwrap().to_string()
 }
 
-pub async fn job(client: &reqwest::Client, base: &str, id: &str) -> Value {
+/// Submits a clip of `seconds` described by `prompt` and returns the new job's id.
+pub async fn submit_clip(
+    client: &reqwest::Client,
+    base: &str,
+    prompt: &str,
+    seconds: f64,
+) -> String {
+    submit_ok(
+        client,
+        base,
+        serde_json::json!({"prompt": prompt, "duration_seconds": seconds}),
+    )
+    .await
+}
+
+/// `GET url` → its JSON body.
+pub async fn get_json(client: &reqwest::Client, url: &str) -> Value {
     client
-        .get(format!("{base}/api/v1/jobs/{id}"))
+        .get(url)
         .send()
         .await
-        .expect("job answers")
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
         .json()
         .await
-        .expect("job JSON")
+        .unwrap_or_else(|e| panic!("GET {url}: not JSON: {e}"))
+}
+
+pub async fn job(client: &reqwest::Client, base: &str, id: &str) -> Value {
+    get_json(client, &format!("{base}/api/v1/jobs/{id}")).await
 }
 
 /// Polls `check` every 100 ms until it yields, failing after `secs`.
