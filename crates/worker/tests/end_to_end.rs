@@ -116,6 +116,20 @@ async fn view(coda: &Coda, id: JobId) -> JobView {
     coda.job(id).await.unwrap().expect("job exists")
 }
 
+/// Starts a worker, crashes it once job `id` is composing (its futures are dropped without any
+/// clean-up), starts another and returns the job's final view with the worker still running.
+async fn crash_mid_job_then_restart(coda: &Coda, id: JobId) -> (JobView, RunningWorker) {
+    let crashing = start_worker(coda);
+    eventually(120, "the job to run", || async {
+        view(coda, id).await.progress.filter(|p| p.step > 0)
+    })
+    .await;
+    crashing.handle.abort();
+    let _ = crashing.handle.await;
+    let second = start_worker(coda);
+    (until_final(coda, id, 180).await, second)
+}
+
 async fn until_final(coda: &Coda, id: JobId, secs: u64) -> JobView {
     eventually(secs, "a final status", || async {
         let v = view(coda, id).await;
@@ -325,16 +339,7 @@ async fn a_job_whose_worker_dies_runs_again_elsewhere() {
     let dir = tempfile::tempdir().unwrap();
     let coda = coda(&dir, |_| {}).await;
     let id = coda.submit(params(20.0), "e2e").await.unwrap().view.id;
-    let crashing = start_worker(&coda);
-    eventually(120, "the job to run", || async {
-        view(&coda, id).await.progress.filter(|p| p.step > 0)
-    })
-    .await;
-    // A crash: the worker's futures are dropped without any clean-up.
-    crashing.handle.abort();
-    let _ = crashing.handle.await;
-    let second = start_worker(&coda);
-    let v = until_final(&coda, id, 180).await;
+    let (v, second) = crash_mid_job_then_restart(&coda, id).await;
     assert_eq!(v.status, JobStatus::Succeeded);
     assert_eq!(v.attempts, 2, "the crash counted as an attempt");
     second.stop().await;
@@ -346,15 +351,7 @@ async fn a_job_that_keeps_killing_its_worker_is_failed_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let coda = coda(&dir, |s| s.worker.max_attempts = 1).await;
     let id = coda.submit(params(20.0), "e2e").await.unwrap().view.id;
-    let crashing = start_worker(&coda);
-    eventually(120, "the job to run", || async {
-        view(&coda, id).await.progress.filter(|p| p.step > 0)
-    })
-    .await;
-    crashing.handle.abort();
-    let _ = crashing.handle.await;
-    let second = start_worker(&coda);
-    let v = until_final(&coda, id, 180).await;
+    let (v, second) = crash_mid_job_then_restart(&coda, id).await;
     assert_eq!(v.status, JobStatus::Failed);
     assert!(
         v.error
