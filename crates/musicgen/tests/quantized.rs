@@ -31,22 +31,15 @@ fn load(path: &Path, quantization: Quantization) -> MusicGen {
 
 /// ‖got − want‖ / ‖want‖ over all elements.
 fn relative_l2(got: &Tensor, want: &Tensor) -> f32 {
-    let diff = (got - want)
-        .unwrap()
-        .sqr()
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
-    let norm = want
-        .sqr()
-        .unwrap()
-        .sum_all()
-        .unwrap()
-        .to_scalar::<f32>()
-        .unwrap();
-    (diff / norm).sqrt()
+    let squared_sum = |t: &Tensor| {
+        t.sqr()
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .to_scalar::<f32>()
+            .unwrap()
+    };
+    (squared_sum(&(got - want).unwrap()) / squared_sum(want)).sqrt()
 }
 
 /// Fraction of codebook rows whose most likely token is the same in both.
