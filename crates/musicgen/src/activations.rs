@@ -53,9 +53,11 @@ impl<F: Fn(f32) -> f32 + Copy + Send + Sync> CustomOp1 for Map<F> {
         let mut dst = vec![0f32; src.len()];
         let f = self.f;
         let apply = |(dst, src): (&mut [f32], &[f32])| {
-            for (d, &s) in dst.iter_mut().zip(src) {
-                *d = f(s);
-            }
+            crate::simd::vectorized(|| {
+                for (d, &s) in dst.iter_mut().zip(src) {
+                    *d = f(s);
+                }
+            })
         };
         if src.len() <= CHUNK {
             apply((&mut dst, src));

@@ -56,6 +56,7 @@ fn strides4(layout: &Layout, what: &str) -> Result<(usize, [usize; 3])> {
 
 /// Dot product with eight independent accumulators, which the compiler turns into SIMD lanes
 /// (a single running sum would be a serial dependency chain).
+#[inline(always)]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     dot_widening(a, b)
 }
@@ -115,56 +116,59 @@ impl SingleQuery<'_> {
         // (rayon) would compete with them for the same cores while they spin between ops.
         let rows: Vec<Mutex<Vec<f32>>> = (0..b * h).map(|_| Mutex::new(Vec::new())).collect();
         candle_core::utils::barrier_pool().execute_chunked(b * h, |range| {
-            let mut scores = Vec::with_capacity(t);
-            for bh in range {
-                let (bi, hi) = (bh / h, bh % h);
-                let q_row = &q[qo + bi * qst[0] + hi * qst[1]..][..d];
-                let k_base = ko + bi * kst[0] + hi * kst[1];
-                let v_base = vo + bi * vst[0] + hi * vst[1];
-                scores.clear();
-                scores.extend(
-                    (0..t)
-                        .map(|j| dot_widening(q_row, &k[k_base + j * kst[2]..][..d]) * self.scale),
-                );
-                let row_scales = self.scales.map(|s| {
-                    let at = bh * s.capacity;
-                    (&s.k[at..at + t], &s.v[at..at + t])
-                });
-                if let Some((k_scales, _)) = row_scales {
-                    for (s, ks) in scores.iter_mut().zip(k_scales) {
-                        *s *= ks;
+            crate::simd::vectorized(|| {
+                let mut scores = Vec::with_capacity(t);
+                for bh in range {
+                    let (bi, hi) = (bh / h, bh % h);
+                    let q_row = &q[qo + bi * qst[0] + hi * qst[1]..][..d];
+                    let k_base = ko + bi * kst[0] + hi * kst[1];
+                    let v_base = vo + bi * vst[0] + hi * vst[1];
+                    scores.clear();
+                    scores.extend(
+                        (0..t).map(|j| {
+                            dot_widening(q_row, &k[k_base + j * kst[2]..][..d]) * self.scale
+                        }),
+                    );
+                    let row_scales = self.scales.map(|s| {
+                        let at = bh * s.capacity;
+                        (&s.k[at..at + t], &s.v[at..at + t])
+                    });
+                    if let Some((k_scales, _)) = row_scales {
+                        for (s, ks) in scores.iter_mut().zip(k_scales) {
+                            *s *= ks;
+                        }
                     }
-                }
-                if let Some(bias) = self.bias {
-                    for (s, b) in scores.iter_mut().zip(&bias[bi * t..(bi + 1) * t]) {
-                        *s += b;
+                    if let Some(bias) = self.bias {
+                        for (s, b) in scores.iter_mut().zip(&bias[bi * t..(bi + 1) * t]) {
+                            *s += b;
+                        }
                     }
-                }
-                let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                let mut total = 0f32;
-                for s in &mut scores {
-                    // Vectorised e^x for x ≤ 0: the C library's expf is a call per score.
-                    *s = crate::activations::exp(*s - max);
-                    total += *s;
-                }
-                if let Some((_, v_scales)) = row_scales {
-                    for (s, vs) in scores.iter_mut().zip(v_scales) {
-                        *s *= vs;
+                    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let mut total = 0f32;
+                    for s in &mut scores {
+                        // Vectorised e^x for x ≤ 0: the C library's expf is a call per score.
+                        *s = crate::activations::exp(*s - max);
+                        total += *s;
                     }
-                }
-                let mut out = vec![0f32; d];
-                for (j, p) in scores.iter().enumerate() {
-                    let v_row = &v[v_base + j * vst[2]..][..d];
-                    for (o, x) in out.iter_mut().zip(v_row) {
-                        *o += p * x.widen();
+                    if let Some((_, v_scales)) = row_scales {
+                        for (s, vs) in scores.iter_mut().zip(v_scales) {
+                            *s *= vs;
+                        }
                     }
+                    let mut out = vec![0f32; d];
+                    for (j, p) in scores.iter().enumerate() {
+                        let v_row = &v[v_base + j * vst[2]..][..d];
+                        for (o, x) in out.iter_mut().zip(v_row) {
+                            *o += p * x.widen();
+                        }
+                    }
+                    let inv = total.recip();
+                    out.iter_mut().for_each(|o| *o *= inv);
+                    *rows[bh]
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = out;
                 }
-                let inv = total.recip();
-                out.iter_mut().for_each(|o| *o *= inv);
-                *rows[bh]
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner) = out;
-            }
+            })
         });
         rows.into_iter()
             .flat_map(|row| {

@@ -129,18 +129,20 @@ impl Conv1d {
         let weight = self.weight.to_vec3::<f32>()?;
         let bias = self.bias.to_vec1::<f32>()?;
         let mut out = Vec::with_capacity(weight.len() * out_len);
-        for (w, b) in weight.iter().zip(bias) {
-            let mut y = vec![b; out_len];
-            for (row, taps) in rows.iter().zip(w) {
-                for (k, &tap) in taps.iter().enumerate() {
-                    let shifted = &row[k * self.dilation..k * self.dilation + out_len];
-                    for (acc, v) in y.iter_mut().zip(shifted) {
-                        *acc += tap * v;
+        crate::simd::vectorized(|| {
+            for (w, b) in weight.iter().zip(bias) {
+                let mut y = vec![b; out_len];
+                for (row, taps) in rows.iter().zip(w) {
+                    for (k, &tap) in taps.iter().enumerate() {
+                        let shifted = &row[k * self.dilation..k * self.dilation + out_len];
+                        for (acc, v) in y.iter_mut().zip(shifted) {
+                            *acc += tap * v;
+                        }
                     }
                 }
+                out.extend(y);
             }
-            out.extend(y);
-        }
+        });
         Tensor::from_vec(out, (1, weight.len(), out_len), x.device())
     }
 }
@@ -293,9 +295,11 @@ impl LstmLayer {
             rec.par_chunks_mut(ROWS_PER_TASK)
                 .zip(self.w_hh.par_chunks(ROWS_PER_TASK * hidden))
                 .for_each(|(rec, rows)| {
-                    for (r, row) in rec.iter_mut().zip(rows.chunks_exact(hidden)) {
-                        *r = dot(row, &h);
-                    }
+                    crate::simd::vectorized(|| {
+                        for (r, row) in rec.iter_mut().zip(rows.chunks_exact(hidden)) {
+                            *r = dot(row, &h);
+                        }
+                    })
                 });
             let gate = |g: usize, j: usize| x_gates[g * hidden + j] + rec[g * hidden + j];
             // PyTorch gate order: input, forget, cell, output.

@@ -21,6 +21,7 @@ mod error;
 mod generation;
 mod gguf;
 mod hub;
+mod int8;
 mod linear;
 mod model;
 mod norm;
@@ -28,6 +29,7 @@ pub mod presets;
 mod quantize;
 mod quantized_model;
 mod random;
+mod simd;
 mod t5;
 #[cfg(test)]
 mod test_util;

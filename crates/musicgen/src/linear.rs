@@ -1,10 +1,13 @@
 //! The one linear-layer type used by the text projection, decoder and heads, so that a
 //! quantized matmul can later replace the dense weight in a single place.
 
-use candle_core::quantized::{QMatMul, QTensor};
+use std::sync::Arc;
+
+use candle_core::quantized::{GgmlDType, QMatMul, QTensor};
 use candle_core::{Module, Result as CandleResult, Tensor};
 
 use crate::error::Result;
+use crate::int8::Int8Matrix;
 use crate::weights::Weights;
 
 #[derive(Debug, Clone)]
@@ -22,6 +25,8 @@ pub(crate) enum LinearWeight {
         matmul: QMatMul,
         out_dim: usize,
     },
+    /// Q8_0 blocks for [`crate::int8`]'s kernel, on CPUs where candle has no fast Q8_0 one.
+    Int8(Arc<Int8Matrix>),
 }
 
 impl Linear {
@@ -34,6 +39,13 @@ impl Linear {
     ) -> Result<Self> {
         let name = format!("{prefix}.weight");
         let weight = match w.get_quantized(&name, &[out_dim, in_dim])? {
+            Some(q)
+                if q.dtype() == GgmlDType::Q8_0
+                    && q.device().is_cpu()
+                    && crate::int8::preferred() =>
+            {
+                LinearWeight::Int8(Arc::new(Int8Matrix::from_q8_0(&q)?))
+            }
             Some(q) => LinearWeight::Quantized {
                 matmul: QMatMul::from_arc(q)?,
                 out_dim,
@@ -52,6 +64,20 @@ impl Linear {
     /// alike and bias-free (q/k/v, the codebook heads): candle then quantizes the input once
     /// and runs the products in one parallel region instead of one each.
     pub fn forward_shared(layers: &[&Linear], x: &Tensor) -> CandleResult<Vec<Tensor>> {
+        let int8: Option<Vec<&Int8Matrix>> = layers
+            .iter()
+            .map(|l| match (&l.weight, &l.bias) {
+                (LinearWeight::Int8(m), None) => Some(m.as_ref()),
+                _ => None,
+            })
+            .collect();
+        if let Some(mats) = int8 {
+            return Int8Matrix::forward_shared(&mats, &rows(x)?)?
+                .into_iter()
+                .zip(layers)
+                .map(|(y, l)| l.unfold_rows(&y, x.dims()))
+                .collect();
+        }
         let quantized: Option<Vec<&QTensor>> = layers
             .iter()
             .map(|l| match (&l.weight, &l.bias) {
@@ -78,7 +104,10 @@ impl Linear {
     }
 
     pub fn is_quantized(&self) -> bool {
-        matches!(self.weight, LinearWeight::Quantized { .. })
+        matches!(
+            self.weight,
+            LinearWeight::Quantized { .. } | LinearWeight::Int8(_)
+        )
     }
 
     /// `y` `[rows, out]` back to the leading dims of the input it came from.
@@ -92,6 +121,7 @@ impl Linear {
         match &self.weight {
             LinearWeight::Dense(w) => w.dim(0),
             LinearWeight::Quantized { out_dim, .. } => Ok(*out_dim),
+            LinearWeight::Int8(m) => Ok(m.out_dim()),
         }
     }
 }
@@ -105,6 +135,7 @@ impl Module for Linear {
             LinearWeight::Dense(w) => flat.matmul(&w.t()?)?,
             // The quantized kernel reads its input as one contiguous block.
             LinearWeight::Quantized { matmul, .. } => matmul.forward(&flat.contiguous()?)?,
+            LinearWeight::Int8(m) => m.forward(&flat)?,
         };
         let y = match &self.bias {
             Some(b) => y.broadcast_add(b)?,

@@ -51,17 +51,19 @@ impl CustomOp1 for LayerNorm {
             candle_core::bail!("layer norm over {dim} values, input {:?}", layout.shape());
         }
         let mut dst = vec![0f32; src.len()];
-        for (src, dst) in src.chunks_exact(dim).zip(dst.chunks_exact_mut(dim)) {
-            let (sum, sum2) = src
-                .iter()
-                .fold((0f32, 0f32), |(s, s2), &v| (s + v, s2 + v * v));
-            let mean = sum / dim as f32;
-            let var = sum2 / dim as f32 - mean * mean;
-            let inv_std = (var + self.eps).sqrt().recip();
-            for (((d, s), w), b) in dst.iter_mut().zip(src).zip(&self.weight).zip(&self.bias) {
-                *d = (s - mean) * inv_std * w + b;
+        crate::simd::vectorized(|| {
+            for (src, dst) in src.chunks_exact(dim).zip(dst.chunks_exact_mut(dim)) {
+                let (sum, sum2) = src
+                    .iter()
+                    .fold((0f32, 0f32), |(s, s2), &v| (s + v, s2 + v * v));
+                let mean = sum / dim as f32;
+                let var = sum2 / dim as f32 - mean * mean;
+                let inv_std = (var + self.eps).sqrt().recip();
+                for (((d, s), w), b) in dst.iter_mut().zip(src).zip(&self.weight).zip(&self.bias) {
+                    *d = (s - mean) * inv_std * w + b;
+                }
             }
-        }
+        });
         Ok((CpuStorage::F32(dst), layout.shape().clone()))
     }
 }

@@ -1,0 +1,457 @@
+//! Q8_0 matrix products for CPUs on which candle has no fast Q8_0 kernel.
+//!
+//! candle repacks Q8_0 weights for its AVX-512 VNNI and AVX-VNNI kernels, but on plain AVX2
+//! (AMD Zen 1–3, Intel before Alder Lake: much of the cloud) it falls back to one generic dot
+//! product call per weight row and activation row, and a Q8_0 decoding step of musicgen-small
+//! took ≈ 3× its Q4K step there. Here the same blocks (32 signed bytes, one scale) are kept
+//! unpacked and multiplied against activations quantized alike, all activation rows against a
+//! weight block while it is in registers, on candle's own worker threads. The AVX2 path is
+//! chosen at run time through `pulp` (safe feature dispatch); other CPUs get the portable loop.
+
+use std::ops::Range;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use candle_core::quantized::{GgmlDType, QTensor};
+use candle_core::{Result, Tensor};
+
+/// Values per block, as in GGUF's Q8_0.
+pub(crate) const BLOCK: usize = 32;
+/// Bytes of one GGUF Q8_0 block: an f16 scale, then the 32 values.
+const GGUF_BLOCK_BYTES: usize = 2 + BLOCK;
+/// Output rows per parallel task: enough work to outweigh taking it from the shared cursor.
+const ROWS_PER_TASK: usize = 16;
+/// Activation rows multiplied against a weight block while it is loaded (decoding with
+/// guidance has two).
+const GROUP: usize = 2;
+
+/// Whether Q8_0 layers should use this kernel rather than candle's on this CPU: where candle
+/// has a VNNI kernel for them, that one is kept.
+pub(crate) fn preferred() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let candle_fast = (std::is_x86_feature_detected!("avx512f")
+            && std::is_x86_feature_detected!("avx512vnni"))
+            || std::is_x86_feature_detected!("avxvnni");
+        !candle_fast
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// A `[rows, cols]` weight of Q8_0 blocks along `cols`: `value = scale · q`.
+#[derive(Debug)]
+pub(crate) struct Int8Matrix {
+    rows: usize,
+    cols: usize,
+    qs: Vec<i8>,
+    /// One per block, row-major: `rows × cols / BLOCK`.
+    scales: Vec<f32>,
+}
+
+/// Activation rows quantized to the same blocks.
+struct Quantized {
+    qs: Vec<i8>,
+    scales: Vec<f32>,
+}
+
+impl Int8Matrix {
+    /// Unpacks a 2-d Q8_0 tensor (`[rows, cols]`, as GGUF stores a linear layer's weight).
+    pub fn from_q8_0(t: &QTensor) -> Result<Self> {
+        if t.dtype() != GgmlDType::Q8_0 {
+            candle_core::bail!("int8 matrix: expected Q8_0 blocks, got {:?}", t.dtype());
+        }
+        let (rows, cols) = t.shape().dims2()?;
+        if cols % BLOCK != 0 {
+            candle_core::bail!("int8 matrix: {cols} columns are not whole blocks of {BLOCK}");
+        }
+        let data = t.data()?;
+        let blocks = rows * cols / BLOCK;
+        if data.len() != blocks * GGUF_BLOCK_BYTES {
+            candle_core::bail!("int8 matrix: {} bytes for {blocks} Q8_0 blocks", data.len());
+        }
+        let mut qs = Vec::with_capacity(rows * cols);
+        let mut scales = Vec::with_capacity(blocks);
+        for block in data.chunks_exact(GGUF_BLOCK_BYTES) {
+            scales.push(half::f16::from_le_bytes([block[0], block[1]]).to_f32());
+            qs.extend(block[2..].iter().map(|&b| b as i8));
+        }
+        Ok(Self {
+            rows,
+            cols,
+            qs,
+            scales,
+        })
+    }
+
+    pub fn out_dim(&self) -> usize {
+        self.rows
+    }
+
+    /// `x` `[m, cols]` (contiguous f32) times this matrix transposed: `[m, rows]`.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(Self::forward_shared(&[self], x)?.remove(0))
+    }
+
+    /// [`forward`](Self::forward) for several matrices of the same input width: the input is
+    /// quantized once and all products run in one parallel region.
+    pub fn forward_shared(mats: &[&Self], x: &Tensor) -> Result<Vec<Tensor>> {
+        let (m, cols) = x.dims2()?;
+        if let Some(bad) = mats.iter().find(|w| w.cols != cols) {
+            candle_core::bail!("int8 matrix: input has {cols} columns, weight {}", bad.cols);
+        }
+        let x = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
+        let act = crate::simd::vectorized(|| quantize_rows(&x, cols));
+        let outs = products(mats, &act, m);
+        outs.into_iter()
+            .zip(mats)
+            .map(|(y, w)| Tensor::from_vec(y, (m, w.rows), &candle_core::Device::Cpu))
+            .collect()
+    }
+
+    fn row(&self, r: usize) -> (&[i8], &[f32]) {
+        let per_row = self.cols / BLOCK;
+        (
+            &self.qs[r * self.cols..(r + 1) * self.cols],
+            &self.scales[r * per_row..(r + 1) * per_row],
+        )
+    }
+}
+
+/// Each block of 32 values → round(value / scale) with `scale = max |value| / 127`.
+#[inline(always)]
+fn quantize_rows(x: &[f32], cols: usize) -> Quantized {
+    let mut qs = vec![0i8; x.len()];
+    let mut scales = Vec::with_capacity(x.len() / BLOCK);
+    debug_assert_eq!(cols % BLOCK, 0);
+    for (q, v) in qs.chunks_exact_mut(BLOCK).zip(x.chunks_exact(BLOCK)) {
+        let amax = v.iter().fold(0f32, |a, &b| a.max(b.abs()));
+        let scale = amax / 127.0;
+        let inv = if scale > 0.0 { scale.recip() } else { 0.0 };
+        for (q, &v) in q.iter_mut().zip(v) {
+            *q = (v * inv).round() as i8;
+        }
+        scales.push(scale);
+    }
+    Quantized { qs, scales }
+}
+
+/// All `m` activation rows times every matrix: one `Vec` `[m, rows]` per matrix.
+fn products(mats: &[&Int8Matrix], act: &Quantized, m: usize) -> Vec<Vec<f32>> {
+    // Tasks: runs of output rows, never straddling two matrices.
+    let tasks: Vec<(usize, usize)> = mats
+        .iter()
+        .enumerate()
+        .flat_map(|(i, w)| (0..w.rows).step_by(ROWS_PER_TASK).map(move |r| (i, r)))
+        .collect();
+    // f32 bits: every slot is written by exactly one task, and relaxed atomic stores are
+    // plain stores, so the threads share the output without locks or copies per task.
+    let outs: Vec<Vec<AtomicU32>> = mats
+        .iter()
+        .map(|w| (0..m * w.rows).map(|_| AtomicU32::new(0)).collect())
+        .collect();
+    candle_core::utils::barrier_pool().execute_chunked(tasks.len(), |range| {
+        for &(i, start) in &tasks[range] {
+            let w = mats[i];
+            let rows = start..(start + ROWS_PER_TASK).min(w.rows);
+            run_task(w, rows, act, m, &outs[i]);
+        }
+    });
+    outs.into_iter()
+        .map(|o| {
+            o.into_iter()
+                .map(|v| f32::from_bits(v.into_inner()))
+                .collect()
+        })
+        .collect()
+}
+
+/// Output rows `rows` of `w` for every activation row, into `out` `[m, w.rows]`.
+fn run_task(w: &Int8Matrix, rows: Range<usize>, act: &Quantized, m: usize, out: &[AtomicU32]) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = pulp::x86::V3::try_new() {
+        // The whole task in one AVX2 context, so the loops around the kernel inline into it.
+        return simd.vectorize(|| task(w, rows, act, m, out, avx2::Avx2(simd)));
+    }
+    task(w, rows, act, m, out, Portable);
+}
+
+/// Dot products of one weight row with one or two activation rows. Implemented by types, not
+/// passed as closures: a closure is a function of its own, compiled without the AVX2 context
+/// it is created in unless it happens to be inlined.
+trait Dots {
+    fn dots(&self, wq: &[i8], ws: &[f32], acts: &[Act<'_>]) -> [f32; GROUP];
+}
+
+struct Portable;
+
+impl Dots for Portable {
+    #[inline(always)]
+    fn dots(&self, wq: &[i8], ws: &[f32], acts: &[Act<'_>]) -> [f32; GROUP] {
+        portable_dots(wq, ws, acts)
+    }
+}
+
+/// One weight row against one or two activation rows (`(qs, scales)` each).
+type Act<'a> = (&'a [i8], &'a [f32]);
+
+#[inline(always)]
+fn task(
+    w: &Int8Matrix,
+    rows: Range<usize>,
+    act: &Quantized,
+    m: usize,
+    out: &[AtomicU32],
+    kernel: impl Dots,
+) {
+    let (cols, per_row) = (w.cols, w.cols / BLOCK);
+    let act_row = |g: usize| {
+        (
+            &act.qs[g * cols..(g + 1) * cols],
+            &act.scales[g * per_row..(g + 1) * per_row],
+        )
+    };
+    for r in rows {
+        let (wq, ws) = w.row(r);
+        for g in (0..m).step_by(GROUP) {
+            let n = GROUP.min(m - g);
+            let group: [Act<'_>; GROUP] = std::array::from_fn(|j| act_row(g + j.min(n - 1)));
+            let d = kernel.dots(wq, ws, &group[..n]);
+            for (j, d) in d.iter().take(n).enumerate() {
+                out[(g + j) * w.rows + r].store(d.to_bits(), Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn portable_dots(wq: &[i8], ws: &[f32], acts: &[Act<'_>]) -> [f32; GROUP] {
+    let mut out = [0f32; GROUP];
+    for (o, &(a, sa)) in out.iter_mut().zip(acts) {
+        *o = wq
+            .chunks_exact(BLOCK)
+            .zip(a.chunks_exact(BLOCK))
+            .zip(ws.iter().zip(sa))
+            .map(|((w, a), (sw, sa))| {
+                let dot: i32 = w
+                    .iter()
+                    .zip(a)
+                    .map(|(&w, &a)| i32::from(w) * i32::from(a))
+                    .sum();
+                dot as f32 * (sw * sa)
+            })
+            .sum();
+    }
+    out
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use core::arch::x86_64::{__m256, __m256i};
+
+    use pulp::x86::V3;
+
+    use super::{Act, Dots, BLOCK, GROUP};
+
+    pub(super) struct Avx2(pub V3);
+
+    impl Dots for Avx2 {
+        #[inline(always)]
+        fn dots(&self, wq: &[i8], ws: &[f32], acts: &[Act<'_>]) -> [f32; GROUP] {
+            dots(self.0, wq, ws, acts)
+        }
+    }
+
+    /// The products follow ggml's AVX2 ones: |w| (unsigned) times a with w's sign, pairwise
+    /// sums to 16 bits (at most 2 · 128 · 127: no overflow), then to 32 bits, scaled per block
+    /// into f32 lanes summed once at the end. Two accumulators per row (even and odd blocks)
+    /// so consecutive blocks do not wait on one another's multiply-add.
+    #[inline(always)]
+    pub(super) fn dots(simd: V3, wq: &[i8], ws: &[f32], acts: &[Act<'_>]) -> [f32; GROUP] {
+        match acts {
+            [a] => {
+                let [x] = rows::<1>(simd, wq, ws, [*a]);
+                [x, 0.0]
+            }
+            [a, b] => rows::<2>(simd, wq, ws, [*a, *b]),
+            _ => unreachable!("groups hold one or two rows"),
+        }
+    }
+
+    #[inline(always)]
+    fn rows<const G: usize>(simd: V3, wq: &[i8], ws: &[f32], acts: [Act<'_>; G]) -> [f32; G] {
+        let zero = simd.avx._mm256_setzero_ps();
+        let mut acc = [[zero; 2]; G];
+        let blocks = ws.len();
+        assert!(wq.len() == blocks * BLOCK);
+        for (a, sa) in &acts {
+            assert!(a.len() == blocks * BLOCK && sa.len() == blocks);
+        }
+        let mut b = 0;
+        while b + 1 < blocks {
+            block(simd, (wq, ws), &acts, b, 0, &mut acc);
+            block(simd, (wq, ws), &acts, b + 1, 1, &mut acc);
+            b += 2;
+        }
+        if b < blocks {
+            block(simd, (wq, ws), &acts, b, 0, &mut acc);
+        }
+        let mut out = [0f32; G];
+        for (o, [even, odd]) in out.iter_mut().zip(acc) {
+            let lanes: [f32; 8] = pulp::cast(simd.avx._mm256_add_ps(even, odd));
+            *o = lanes.iter().sum();
+        }
+        out
+    }
+
+    /// Block `b` of the weight row into accumulator `lane` of every activation row.
+    #[inline(always)]
+    fn block<const G: usize>(
+        simd: V3,
+        (wq, ws): (&[i8], &[f32]),
+        acts: &[Act<'_>; G],
+        b: usize,
+        lane: usize,
+        acc: &mut [[__m256; 2]; G],
+    ) {
+        let ones = simd.avx._mm256_set1_epi16(1);
+        let w: __m256i = pulp::cast(load(&wq[b * BLOCK..]));
+        let w_abs = simd.avx2._mm256_abs_epi8(w);
+        let sw = simd.avx._mm256_set1_ps(ws[b]);
+        for g in 0..G {
+            let (a, sa) = acts[g];
+            let a: __m256i = pulp::cast(load(&a[b * BLOCK..]));
+            let signed = simd.avx2._mm256_sign_epi8(a, w);
+            let pairs = simd.avx2._mm256_maddubs_epi16(w_abs, signed);
+            let sums = simd
+                .avx
+                ._mm256_cvtepi32_ps(simd.avx2._mm256_madd_epi16(pairs, ones));
+            let scale = simd.avx._mm256_mul_ps(sw, simd.avx._mm256_set1_ps(sa[b]));
+            acc[g][lane] = simd.fma._mm256_fmadd_ps(sums, scale, acc[g][lane]);
+        }
+    }
+
+    #[inline(always)]
+    fn load(from: &[i8]) -> [i8; BLOCK] {
+        <[i8; BLOCK]>::try_from(&from[..BLOCK]).expect("a whole block")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::quantized::{GgmlDType, QTensor};
+    use candle_core::{Device, Tensor};
+
+    use super::{quantize_rows, Dots, Int8Matrix, Portable, BLOCK};
+
+    fn weight(rows: usize, cols: usize) -> (Tensor, QTensor) {
+        let w = Tensor::randn(0f32, 1.0, (rows, cols), &Device::Cpu).unwrap();
+        let q = QTensor::quantize(&w, GgmlDType::Q8_0).unwrap();
+        (w, q)
+    }
+
+    /// Reference: dequantized weights times dequantized activations, summed in f64.
+    fn reference(q: &QTensor, x: &[f32], cols: usize) -> Vec<f32> {
+        let w = q
+            .dequantize(&Device::Cpu)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        let act = quantize_rows(x, cols);
+        let a: Vec<f64> = act
+            .qs
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| f64::from(v) * f64::from(act.scales[i / BLOCK]))
+            .collect();
+        a.chunks(cols)
+            .flat_map(|a| {
+                w.iter()
+                    .map(|row| {
+                        row.iter()
+                            .zip(a)
+                            .map(|(&w, &a)| f64::from(w) * a)
+                            .sum::<f64>() as f32
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn products_equal_the_dequantized_product_for_every_row_count() {
+        let (w, q) = weight(40, 96);
+        let m = Int8Matrix::from_q8_0(&q).unwrap();
+        // 1..=9 rows: every group size of the kernel, and more rows than one group.
+        for rows in 1..=9 {
+            let x = Tensor::randn(0f32, 1.0, (rows, 96), &Device::Cpu).unwrap();
+            let got = m.forward(&x).unwrap();
+            assert_eq!(got.dims(), &[rows, 40]);
+            let got = got.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let want = reference(&q, &x.flatten_all().unwrap().to_vec1().unwrap(), 96);
+            for (g, w) in got.iter().zip(&want) {
+                assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "{g} vs {w}");
+            }
+            // And close to the unquantized product, as Q8_0 is.
+            let dense = x.matmul(&w.t().unwrap()).unwrap();
+            let dense = dense.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+            let err: f32 = got.iter().zip(&dense).map(|(a, b)| (a - b).powi(2)).sum();
+            let norm: f32 = dense.iter().map(|b| b * b).sum();
+            assert!(
+                (err / norm).sqrt() < 0.02,
+                "relative error {}",
+                (err / norm).sqrt()
+            );
+        }
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_vector_path_agrees_with_the_portable_loop() {
+        let (_, q) = weight(8, 256);
+        let m = Int8Matrix::from_q8_0(&q).unwrap();
+        let x = Tensor::randn(0f32, 3.0, (2, 256), &Device::Cpu).unwrap();
+        let act = quantize_rows(&x.flatten_all().unwrap().to_vec1().unwrap(), 256);
+        let acts = [
+            (&act.qs[..256], &act.scales[..8]),
+            (&act.qs[256..], &act.scales[8..]),
+        ];
+        for r in 0..8 {
+            let (wq, ws) = m.row(r);
+            let plain = Portable.dots(wq, ws, &acts);
+            let fast = match pulp::x86::V3::try_new() {
+                Some(simd) => simd.vectorize(|| super::avx2::Avx2(simd).dots(wq, ws, &acts)),
+                None => return, // no AVX2 here: only the portable loop runs
+            };
+            for (f, p) in fast.iter().zip(plain) {
+                assert!((f - p).abs() <= 1e-4 * p.abs().max(1.0), "{f} vs {p}");
+            }
+        }
+    }
+
+    #[test]
+    fn shared_products_equal_separate_ones() {
+        let (_, q1) = weight(32, 64);
+        let (_, q2) = weight(48, 64);
+        let (a, b) = (
+            Int8Matrix::from_q8_0(&q1).unwrap(),
+            Int8Matrix::from_q8_0(&q2).unwrap(),
+        );
+        let x = Tensor::randn(0f32, 1.0, (2, 64), &Device::Cpu).unwrap();
+        let shared = Int8Matrix::forward_shared(&[&a, &b], &x).unwrap();
+        for (s, m) in shared.iter().zip([&a, &b]) {
+            let alone = m.forward(&x).unwrap();
+            let d = (s - &alone).unwrap().abs().unwrap().max_all().unwrap();
+            assert_eq!(d.to_scalar::<f32>().unwrap(), 0.0);
+        }
+    }
+
+    #[test]
+    fn refuses_other_block_types() {
+        let w = Tensor::randn(0f32, 1.0, (4, 256), &Device::Cpu).unwrap();
+        let q = QTensor::quantize(&w, GgmlDType::Q4K).unwrap();
+        let err = Int8Matrix::from_q8_0(&q).unwrap_err().to_string();
+        assert!(err.contains("Q8_0"), "{err}");
+    }
+}
