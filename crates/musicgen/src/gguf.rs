@@ -98,12 +98,8 @@ pub(crate) fn write_gguf(
     let metadata: Vec<(&str, &Value)> = metadata.iter().map(|(k, v)| (*k, v)).collect();
     let dense = dense_tensors_to_write(weights)?;
     let mut tensors: Vec<(&str, &QTensor)> = dense.iter().map(|(n, t)| (n.as_str(), t)).collect();
-    tensors.extend(
-        weights
-            .quantized
-            .iter()
-            .map(|(n, q)| (n.as_str(), q.as_ref())),
-    );
+    let quantized = weights.quantized();
+    tensors.extend(quantized.iter().map(|(n, q)| (n.as_str(), q.as_ref())));
     tensors.sort_by_key(|(n, _)| *n);
 
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -202,7 +198,7 @@ pub(crate) fn read_gguf(path: &Path, device: &Device) -> Result<GgufModel> {
                     QStorage::from_data(Cow::Borrowed(&buf), device, dtype)?,
                     info.shape.clone(),
                 )?;
-                weights.quantized.insert(name.clone(), Arc::new(q));
+                weights.insert_quantized(name.clone(), Arc::new(q));
             }
         }
     }

@@ -44,7 +44,10 @@ impl Linear {
                     && q.device().is_cpu()
                     && crate::int8::preferred() =>
             {
-                LinearWeight::Int8(Arc::new(Int8Matrix::from_q8_0(&q)?))
+                let matrix = Int8Matrix::from_q8_0(&q)?;
+                drop(q);
+                w.release_quantized(&name);
+                LinearWeight::Int8(Arc::new(matrix))
             }
             Some(q) => LinearWeight::Quantized {
                 matmul: QMatMul::from_arc(q)?,

@@ -96,6 +96,8 @@ impl MusicGen {
             })
             .transpose()?;
         let device = opts.device.clone();
+        // Before loading: layers may release their quantized tensors from `weights`.
+        let quantized = !weights.quantized().is_empty();
         let text = T5Encoder::load(weights, &config.text_encoder, &device)?;
         let text_dim = config.text_encoder.d_model;
         let dec_dim = config.decoder.hidden_size;
@@ -130,7 +132,7 @@ impl MusicGen {
             device,
             pool,
         };
-        if !weights.quantized.is_empty() {
+        if quantized {
             model.warm_up()?;
         }
         Ok(model)

@@ -156,8 +156,7 @@ pub(crate) fn quantize_weights(
         })
         .collect::<Result<Vec<_>>>()?;
     for (name, q) in quantized {
-        weights.tensors.remove(&name);
-        weights.quantized.insert(name, q);
+        weights.insert_quantized(name, q);
     }
     summary.fallbacks.sort();
     if !summary.fallbacks.is_empty() {

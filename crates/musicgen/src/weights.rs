@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use candle_core::quantized::QTensor;
 use candle_core::{DType, Device, Tensor};
@@ -13,8 +13,9 @@ use crate::error::{Error, Result};
 pub(crate) struct Weights {
     pub(crate) tensors: HashMap<String, Tensor>,
     /// Linear weights held as quantized blocks (from a GGUF file or quantized at load); a name
-    /// is in one map or the other, never both.
-    pub(crate) quantized: HashMap<String, Arc<QTensor>>,
+    /// is in one map or the other, never both. Behind a lock so that a layer converting its
+    /// blocks to another layout can drop the originals while the rest of the model loads.
+    quantized: Mutex<HashMap<String, Arc<QTensor>>>,
 }
 
 impl Weights {
@@ -30,22 +31,38 @@ impl Weights {
             .into_iter()
             .map(|(name, t)| Ok((name, t.to_dtype(DType::F32)?)))
             .collect::<Result<HashMap<_, _>>>()?;
-        Ok(Self {
-            tensors,
-            quantized: HashMap::new(),
-        })
+        Ok(Self::from_map(tensors))
     }
 
     pub fn from_map(tensors: HashMap<String, Tensor>) -> Self {
         Self {
             tensors,
-            quantized: HashMap::new(),
+            quantized: Mutex::default(),
         }
+    }
+
+    /// The quantized tensors, by name.
+    pub fn quantized(&self) -> MutexGuard<'_, HashMap<String, Arc<QTensor>>> {
+        self.quantized
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds (or replaces) the quantized tensor `name`, taking it out of the dense ones.
+    pub fn insert_quantized(&mut self, name: String, q: Arc<QTensor>) {
+        self.tensors.remove(&name);
+        self.quantized().insert(name, q);
+    }
+
+    /// Drops the weights' hold on the quantized tensor `name`, once a layer has made its own
+    /// copy in another layout: a model's load then never holds both copies of every layer.
+    pub fn release_quantized(&self, name: &str) {
+        self.quantized().remove(name);
     }
 
     /// The quantized tensor `name`, if the weights hold it quantized; it must have `shape`.
     pub fn get_quantized(&self, name: &str, shape: &[usize]) -> Result<Option<Arc<QTensor>>> {
-        let Some(q) = self.quantized.get(name) else {
+        let Some(q) = self.quantized().get(name).cloned() else {
             return Ok(None);
         };
         if q.shape().dims() != shape {
@@ -55,7 +72,7 @@ impl Weights {
                 actual: q.shape().dims().to_vec(),
             });
         }
-        Ok(Some(q.clone()))
+        Ok(Some(q))
     }
 
     pub fn contains(&self, name: &str) -> bool {
