@@ -25,8 +25,14 @@ const ROWS_PER_TASK: usize = 16;
 const GROUP: usize = 2;
 
 /// Whether Q8_0 layers should use this kernel rather than candle's on this CPU: where candle
-/// has a VNNI kernel for them, that one is kept.
+/// has a VNNI kernel for them, that one is kept. `CODA_Q8_KERNEL=candle|coda` overrides the
+/// choice, so the two can be compared on one machine.
 pub(crate) fn preferred() -> bool {
+    match std::env::var("CODA_Q8_KERNEL").as_deref() {
+        Ok("candle") => return false,
+        Ok("coda") => return true,
+        _ => {}
+    }
     #[cfg(target_arch = "x86_64")]
     {
         let candle_fast = (std::is_x86_feature_detected!("avx512f")
