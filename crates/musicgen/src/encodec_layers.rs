@@ -203,13 +203,19 @@ impl ConvTranspose1d {
     ) -> Result<Self> {
         let weight = w.weight_norm(&format!("{prefix}.conv"), &[c_in, c_out, kernel])?;
         let bias = w.get(&format!("{prefix}.conv.bias"), &[c_out])?;
+        Ok(Self::new(weight, bias, stride, style.causal)?)
+    }
+
+    /// `weight` `[c_in, c_out, kernel]`, `bias` `[c_out]`.
+    fn new(weight: Tensor, bias: Tensor, stride: usize, causal: bool) -> CandleResult<Self> {
+        let (c_in, c_out, kernel) = weight.dims3()?;
         Ok(Self {
             weight_t: weight.reshape((c_in, c_out * kernel))?.t()?.contiguous()?,
             weight,
             bias,
             kernel,
             stride,
-            causal: style.causal,
+            causal,
         })
     }
 
@@ -372,37 +378,15 @@ mod tests {
     use super::ConvTranspose1d;
     use crate::test_util::max_abs_diff;
 
-    fn layer(
-        c_in: usize,
-        c_out: usize,
-        kernel: usize,
-        stride: usize,
-        causal: bool,
-    ) -> ConvTranspose1d {
-        let dev = Device::Cpu;
-        let weight = Tensor::randn(0f32, 1.0, (c_in, c_out, kernel), &dev).unwrap();
-        ConvTranspose1d {
-            weight_t: weight
-                .reshape((c_in, c_out * kernel))
-                .unwrap()
-                .t()
-                .unwrap()
-                .contiguous()
-                .unwrap(),
-            weight,
-            bias: Tensor::randn(0f32, 1.0, c_out, &dev).unwrap(),
-            kernel,
-            stride,
-            causal,
-        }
-    }
-
     #[test]
     fn host_transposed_conv_equals_candles_trimmed_output() {
         // EnCodec's shapes (kernel = 2 · stride) and an odd kernel, both trimming rules.
         for (kernel, stride) in [(16, 8), (10, 5), (8, 4), (7, 3)] {
             for causal in [false, true] {
-                let conv = layer(6, 5, kernel, stride, causal);
+                let dev = Device::Cpu;
+                let weight = Tensor::randn(0f32, 1.0, (6, 5, kernel), &dev).unwrap();
+                let bias = Tensor::randn(0f32, 1.0, 5, &dev).unwrap();
+                let conv = ConvTranspose1d::new(weight, bias, stride, causal).unwrap();
                 let x = Tensor::randn(0f32, 1.0, (1, 6, 11), &Device::Cpu).unwrap();
                 let got = conv.forward(&x).unwrap();
                 let full = x

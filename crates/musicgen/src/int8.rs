@@ -28,6 +28,12 @@ const GROUP: usize = 2;
 /// has a VNNI kernel for them, that one is kept. `CODA_Q8_KERNEL=candle|coda` overrides the
 /// choice, so the two can be compared on one machine.
 pub(crate) fn preferred() -> bool {
+    // Asked once per layer at load: decided once per process.
+    static PREFERRED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *PREFERRED.get_or_init(decide)
+}
+
+fn decide() -> bool {
     match std::env::var("CODA_Q8_KERNEL").as_deref() {
         Ok("candle") => return false,
         Ok("coda") => return true,
@@ -53,12 +59,6 @@ pub(crate) struct Int8Matrix {
     cols: usize,
     qs: Vec<i8>,
     /// One per block, row-major: `rows × cols / BLOCK`.
-    scales: Vec<f32>,
-}
-
-/// Activation rows quantized to the same blocks.
-struct Quantized {
-    qs: Vec<i8>,
     scales: Vec<f32>,
 }
 
@@ -109,7 +109,7 @@ impl Int8Matrix {
         }
         let x = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
         let act = crate::simd::vectorized(|| quantize_rows(&x, cols));
-        let outs = products(mats, &act, m);
+        let outs = products(mats, &act);
         outs.into_iter()
             .zip(mats)
             .map(|(y, w)| Tensor::from_vec(y, (m, w.rows), &candle_core::Device::Cpu))
@@ -125,9 +125,10 @@ impl Int8Matrix {
     }
 }
 
-/// Each block of 32 values → round(value / scale) with `scale = max |value| / 127`.
+/// Rows of `cols` values (activations) quantized to the same blocks: each block of 32 values
+/// → round(value / scale) with `scale = max |value| / 127`.
 #[inline(always)]
-fn quantize_rows(x: &[f32], cols: usize) -> Quantized {
+fn quantize_rows(x: &[f32], cols: usize) -> Int8Matrix {
     let mut qs = vec![0i8; x.len()];
     let mut scales = Vec::with_capacity(x.len() / BLOCK);
     debug_assert_eq!(cols % BLOCK, 0);
@@ -141,11 +142,17 @@ fn quantize_rows(x: &[f32], cols: usize) -> Quantized {
         }
         scales.push(scale);
     }
-    Quantized { qs, scales }
+    Int8Matrix {
+        rows: x.len() / cols,
+        cols,
+        qs,
+        scales,
+    }
 }
 
-/// All `m` activation rows times every matrix: one `Vec` `[m, rows]` per matrix.
-fn products(mats: &[&Int8Matrix], act: &Quantized, m: usize) -> Vec<Vec<f32>> {
+/// Every activation row times every matrix: one `Vec` `[act.rows, rows]` per matrix.
+fn products(mats: &[&Int8Matrix], act: &Int8Matrix) -> Vec<Vec<f32>> {
+    let m = act.rows;
     // Tasks: runs of output rows, never straddling two matrices.
     let tasks: Vec<(usize, usize)> = mats
         .iter()
@@ -162,7 +169,7 @@ fn products(mats: &[&Int8Matrix], act: &Quantized, m: usize) -> Vec<Vec<f32>> {
         for &(i, start) in &tasks[range] {
             let w = mats[i];
             let rows = start..(start + ROWS_PER_TASK).min(w.rows);
-            run_task(w, rows, act, m, &outs[i]);
+            run_task(w, rows, act, &outs[i]);
         }
     });
     outs.into_iter()
@@ -174,14 +181,14 @@ fn products(mats: &[&Int8Matrix], act: &Quantized, m: usize) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// Output rows `rows` of `w` for every activation row, into `out` `[m, w.rows]`.
-fn run_task(w: &Int8Matrix, rows: Range<usize>, act: &Quantized, m: usize, out: &[AtomicU32]) {
+/// Output rows `rows` of `w` for every activation row, into `out` `[act.rows, w.rows]`.
+fn run_task(w: &Int8Matrix, rows: Range<usize>, act: &Int8Matrix, out: &[AtomicU32]) {
     #[cfg(target_arch = "x86_64")]
     if let Some(simd) = pulp::x86::V3::try_new() {
         // The whole task in one AVX2 context, so the loops around the kernel inline into it.
-        return simd.vectorize(|| task(w, rows, act, m, out, avx2::Avx2(simd)));
+        return simd.vectorize(|| task(w, rows, act, out, avx2::Avx2(simd)));
     }
-    task(w, rows, act, m, out, Portable);
+    task(w, rows, act, out, Portable);
 }
 
 /// Dot products of one weight row with one or two activation rows. Implemented by types, not
@@ -196,7 +203,23 @@ struct Portable;
 impl Dots for Portable {
     #[inline(always)]
     fn dots(&self, wq: &[i8], ws: &[f32], acts: &[Act<'_>]) -> [f32; GROUP] {
-        portable_dots(wq, ws, acts)
+        let mut out = [0f32; GROUP];
+        for (o, &(a, sa)) in out.iter_mut().zip(acts) {
+            *o = wq
+                .chunks_exact(BLOCK)
+                .zip(a.chunks_exact(BLOCK))
+                .zip(ws.iter().zip(sa))
+                .map(|((w, a), (sw, sa))| {
+                    let dot: i32 = w
+                        .iter()
+                        .zip(a)
+                        .map(|(&w, &a)| i32::from(w) * i32::from(a))
+                        .sum();
+                    dot as f32 * (sw * sa)
+                })
+                .sum();
+        }
+        out
     }
 }
 
@@ -207,50 +230,22 @@ type Act<'a> = (&'a [i8], &'a [f32]);
 fn task(
     w: &Int8Matrix,
     rows: Range<usize>,
-    act: &Quantized,
-    m: usize,
+    act: &Int8Matrix,
     out: &[AtomicU32],
     kernel: impl Dots,
 ) {
-    let (cols, per_row) = (w.cols, w.cols / BLOCK);
-    let act_row = |g: usize| {
-        (
-            &act.qs[g * cols..(g + 1) * cols],
-            &act.scales[g * per_row..(g + 1) * per_row],
-        )
-    };
+    let m = act.rows;
     for r in rows {
         let (wq, ws) = w.row(r);
         for g in (0..m).step_by(GROUP) {
             let n = GROUP.min(m - g);
-            let group: [Act<'_>; GROUP] = std::array::from_fn(|j| act_row(g + j.min(n - 1)));
+            let group: [Act<'_>; GROUP] = std::array::from_fn(|j| act.row(g + j.min(n - 1)));
             let d = kernel.dots(wq, ws, &group[..n]);
             for (j, d) in d.iter().take(n).enumerate() {
                 out[(g + j) * w.rows + r].store(d.to_bits(), Ordering::Relaxed);
             }
         }
     }
-}
-
-#[inline(always)]
-fn portable_dots(wq: &[i8], ws: &[f32], acts: &[Act<'_>]) -> [f32; GROUP] {
-    let mut out = [0f32; GROUP];
-    for (o, &(a, sa)) in out.iter_mut().zip(acts) {
-        *o = wq
-            .chunks_exact(BLOCK)
-            .zip(a.chunks_exact(BLOCK))
-            .zip(ws.iter().zip(sa))
-            .map(|((w, a), (sw, sa))| {
-                let dot: i32 = w
-                    .iter()
-                    .zip(a)
-                    .map(|(&w, &a)| i32::from(w) * i32::from(a))
-                    .sum();
-                dot as f32 * (sw * sa)
-            })
-            .sum();
-    }
-    out
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -420,10 +415,7 @@ mod tests {
         let m = Int8Matrix::from_q8_0(&q).unwrap();
         let x = Tensor::randn(0f32, 3.0, (2, 256), &Device::Cpu).unwrap();
         let act = quantize_rows(&x.flatten_all().unwrap().to_vec1().unwrap(), 256);
-        let acts = [
-            (&act.qs[..256], &act.scales[..8]),
-            (&act.qs[256..], &act.scales[8..]),
-        ];
+        let acts = [act.row(0), act.row(1)];
         for r in 0..8 {
             let (wq, ws) = m.row(r);
             let plain = Portable.dots(wq, ws, &acts);

@@ -45,7 +45,6 @@ impl Linear {
                     && crate::int8::preferred() =>
             {
                 let matrix = Int8Matrix::from_q8_0(&q)?;
-                drop(q);
                 w.release_quantized(&name);
                 LinearWeight::Int8(Arc::new(matrix))
             }
