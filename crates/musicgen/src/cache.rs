@@ -35,8 +35,6 @@ pub(crate) struct RowScales<'a> {
     pub capacity: usize,
 }
 
-const I16_MAX: f32 = 32767.0;
-
 impl SelfCache {
     /// `scaled`: 16-bit rows with scales instead of f32.
     pub fn new(shape: (usize, usize, usize, usize), scaled: bool, device: &Device) -> Result<Self> {
@@ -133,16 +131,9 @@ impl CacheView<'_> {
 /// Rows of `d` values as 16-bit integers and their scales.
 fn to_scaled_rows(x: &Tensor, d: usize) -> Result<(Vec<i16>, Vec<f32>)> {
     let values = x.flatten_all()?.to_vec1::<f32>()?;
-    let mut ints = Vec::with_capacity(values.len());
-    let mut scales = Vec::with_capacity(values.len() / d);
-    for row in values.chunks_exact(d) {
-        let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let scale = max / I16_MAX;
-        let inv = if max > 0.0 { I16_MAX / max } else { 0.0 };
-        ints.extend(row.iter().map(|v| (v * inv).round() as i16));
-        scales.push(scale);
-    }
-    Ok((ints, scales))
+    Ok(crate::simd::vectorized(|| {
+        crate::scaled::scale_rows(&values, d)
+    }))
 }
 
 #[cfg(test)]

@@ -129,19 +129,7 @@ impl Int8Matrix {
 /// → round(value / scale) with `scale = max |value| / 127`.
 #[inline(always)]
 fn quantize_rows(x: &[f32], cols: usize) -> Int8Matrix {
-    let mut qs = vec![0i8; x.len()];
-    let mut scales = Vec::with_capacity(x.len() / BLOCK);
-    debug_assert_eq!(cols % BLOCK, 0);
-    for (q, v) in qs.chunks_exact_mut(BLOCK).zip(x.chunks_exact(BLOCK)) {
-        let amax = v.iter().fold(0f32, |a, &b| a.max(b.abs()));
-        let scale = amax / 127.0;
-        let inv = if scale > 0.0 { scale.recip() } else { 0.0 };
-        for (q, &v) in q.iter_mut().zip(v) {
-            // Ties to even: one vector instruction, where `round` is a C library call per value.
-            *q = (v * inv).round_ties_even() as i8;
-        }
-        scales.push(scale);
-    }
+    let (qs, scales) = crate::scaled::scale_rows::<i8>(x, BLOCK);
     Int8Matrix {
         rows: x.len() / cols,
         cols,

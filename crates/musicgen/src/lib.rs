@@ -29,6 +29,7 @@ pub mod presets;
 mod quantize;
 mod quantized_model;
 mod random;
+mod scaled;
 mod simd;
 mod t5;
 #[cfg(test)]
