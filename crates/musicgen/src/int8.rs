@@ -154,11 +154,7 @@ fn products(mats: &[&Int8Matrix], act: &Int8Matrix) -> Vec<Vec<f32>> {
         .map(|w| (0..m * w.rows).map(|_| AtomicU32::new(0)).collect())
         .collect();
     candle_core::utils::barrier_pool().execute_chunked(tasks.len(), |range| {
-        for &(i, start) in &tasks[range] {
-            let w = mats[i];
-            let rows = start..(start + ROWS_PER_TASK).min(w.rows);
-            run_task(w, rows, act, &outs[i]);
-        }
+        run_tasks(&tasks[range], mats, act, &outs);
     });
     outs.into_iter()
         .map(|o| {
@@ -169,14 +165,35 @@ fn products(mats: &[&Int8Matrix], act: &Int8Matrix) -> Vec<Vec<f32>> {
         .collect()
 }
 
-/// Output rows `rows` of `w` for every activation row, into `out` `[act.rows, w.rows]`.
-fn run_task(w: &Int8Matrix, rows: Range<usize>, act: &Int8Matrix, out: &[AtomicU32]) {
+/// A thread's share of the tasks `(matrix, first row)`, each into its `outs` entry
+/// `[act.rows, w.rows]`; the CPU's features are looked up once per share, not per task.
+fn run_tasks(
+    tasks: &[(usize, usize)],
+    mats: &[&Int8Matrix],
+    act: &Int8Matrix,
+    outs: &[Vec<AtomicU32>],
+) {
     #[cfg(target_arch = "x86_64")]
     if let Some(simd) = pulp::x86::V3::try_new() {
-        // The whole task in one AVX2 context, so the loops around the kernel inline into it.
-        return simd.vectorize(|| task(w, rows, act, out, avx2::Avx2(simd)));
+        // The whole share in one AVX2 context, so the loops around the kernel inline into it.
+        return simd.vectorize(|| share(tasks, mats, act, outs, avx2::Avx2(simd)));
     }
-    task(w, rows, act, out, Portable);
+    share(tasks, mats, act, outs, Portable);
+}
+
+#[inline(always)]
+fn share(
+    tasks: &[(usize, usize)],
+    mats: &[&Int8Matrix],
+    act: &Int8Matrix,
+    outs: &[Vec<AtomicU32>],
+    kernel: impl Dots + Copy,
+) {
+    for &(i, start) in tasks {
+        let w = mats[i];
+        let rows = start..(start + ROWS_PER_TASK).min(w.rows);
+        task(w, rows, act, &outs[i], kernel);
+    }
 }
 
 /// Dot products of one weight row with one or two activation rows. Implemented by types, not
@@ -186,6 +203,7 @@ trait Dots {
     fn dots(&self, wq: &[i8], ws: &[f32], acts: &[Act<'_>]) -> [f32; GROUP];
 }
 
+#[derive(Clone, Copy)]
 struct Portable;
 
 impl Dots for Portable {
@@ -244,6 +262,7 @@ mod avx2 {
 
     use super::{Act, Dots, BLOCK, GROUP};
 
+    #[derive(Clone, Copy)]
     pub(super) struct Avx2(pub V3);
 
     impl Dots for Avx2 {
