@@ -29,6 +29,17 @@ pub(crate) enum LinearWeight {
     Int8(Arc<Int8Matrix>),
 }
 
+/// How often a layer runs, which decides the layout its Q8_0 blocks are kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Runs {
+    /// On every decoding step: the fastest kernel the CPU has, even where that is candle's
+    /// VNNI one, which keeps a repacked second copy of the weights beside the GGUF blocks.
+    EveryStep,
+    /// Once per job (the T5 encoder): always [`crate::int8`]'s unpacked blocks, one copy in
+    /// memory. A prompt's few dozen rows take milliseconds either way.
+    OncePerJob,
+}
+
 impl Linear {
     pub fn load(
         w: &Weights,
@@ -37,12 +48,23 @@ impl Linear {
         out_dim: usize,
         bias: bool,
     ) -> Result<Self> {
+        Self::load_for(w, prefix, in_dim, out_dim, bias, Runs::EveryStep)
+    }
+
+    pub fn load_for(
+        w: &Weights,
+        prefix: &str,
+        in_dim: usize,
+        out_dim: usize,
+        bias: bool,
+        runs: Runs,
+    ) -> Result<Self> {
         let name = format!("{prefix}.weight");
         let weight = match w.get_quantized(&name, &[out_dim, in_dim])? {
             Some(q)
                 if q.dtype() == GgmlDType::Q8_0
                     && q.device().is_cpu()
-                    && crate::int8::preferred() =>
+                    && (runs == Runs::OncePerJob || crate::int8::preferred()) =>
             {
                 let matrix = Int8Matrix::from_q8_0(&q)?;
                 w.release_quantized(&name);
@@ -151,4 +173,44 @@ impl Module for Linear {
 fn rows(x: &Tensor) -> CandleResult<Tensor> {
     let in_dim = x.dim(candle_core::D::Minus1)?;
     x.reshape((x.elem_count() / in_dim, in_dim))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use candle_core::quantized::{GgmlDType, QTensor};
+    use candle_core::{Device, Module, Tensor};
+
+    use super::{Linear, LinearWeight, Runs};
+    use crate::weights::Weights;
+
+    #[test]
+    fn layers_run_once_per_job_keep_one_unpacked_copy_of_their_q8_0_blocks() {
+        let dev = Device::Cpu;
+        let dense = Tensor::randn(0f32, 1.0, (48, 128), &dev).unwrap();
+        let mut weights = Weights::from_map(HashMap::new());
+        let q = QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap();
+        weights.insert_quantized("enc.wo.weight".into(), Arc::new(q));
+
+        let layer = Linear::load_for(&weights, "enc.wo", 128, 48, false, Runs::OncePerJob).unwrap();
+        // Whatever the CPU: candle's VNNI kernels would add a repacked copy at the first call.
+        assert!(matches!(layer.weight, LinearWeight::Int8(_)));
+        assert!(
+            weights
+                .get_quantized("enc.wo.weight", &[48, 128])
+                .unwrap()
+                .is_none(),
+            "the GGUF blocks are still held beside the unpacked ones"
+        );
+
+        let x = Tensor::randn(0f32, 1.0, (13, 128), &dev).unwrap();
+        let got = layer.forward(&x).unwrap();
+        let want = x.matmul(&dense.t().unwrap()).unwrap();
+        let err = (&got - &want).unwrap().sqr().unwrap().sum_all().unwrap();
+        let norm = want.sqr().unwrap().sum_all().unwrap();
+        let rel = (err.to_scalar::<f32>().unwrap() / norm.to_scalar::<f32>().unwrap()).sqrt();
+        assert!(rel < 0.02, "relative error {rel} is not Q8_0's");
+    }
 }

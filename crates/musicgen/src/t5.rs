@@ -9,7 +9,7 @@ use candle_nn::Embedding;
 
 use crate::config::T5Config;
 use crate::error::Result;
-use crate::linear::Linear;
+use crate::linear::{Linear, Runs};
 use crate::weights::Weights;
 
 /// Added to attention scores at masked keys; finite so an all-masked row stays a uniform
@@ -95,6 +95,9 @@ impl T5Encoder {
             &[cfg.relative_attention_num_buckets, cfg.num_heads],
         )?;
         let eps = cfg.layer_norm_epsilon;
+        let linear = |name: String, in_dim, out_dim| {
+            Linear::load_for(w, &name, in_dim, out_dim, false, Runs::OncePerJob)
+        };
         let blocks = (0..cfg.num_layers)
             .map(|i| {
                 let b = format!("{p}.encoder.block.{i}.layer");
@@ -102,22 +105,22 @@ impl T5Encoder {
                 let f = format!("{b}.1.DenseReluDense");
                 let ff = if cfg.feed_forward_proj == "gated-gelu" {
                     FeedForward::GatedGelu {
-                        wi_0: Linear::load(w, &format!("{f}.wi_0"), d, cfg.d_ff, false)?,
-                        wi_1: Linear::load(w, &format!("{f}.wi_1"), d, cfg.d_ff, false)?,
-                        wo: Linear::load(w, &format!("{f}.wo"), cfg.d_ff, d, false)?,
+                        wi_0: linear(format!("{f}.wi_0"), d, cfg.d_ff)?,
+                        wi_1: linear(format!("{f}.wi_1"), d, cfg.d_ff)?,
+                        wo: linear(format!("{f}.wo"), cfg.d_ff, d)?,
                     }
                 } else {
                     FeedForward::Relu {
-                        wi: Linear::load(w, &format!("{f}.wi"), d, cfg.d_ff, false)?,
-                        wo: Linear::load(w, &format!("{f}.wo"), cfg.d_ff, d, false)?,
+                        wi: linear(format!("{f}.wi"), d, cfg.d_ff)?,
+                        wo: linear(format!("{f}.wo"), cfg.d_ff, d)?,
                     }
                 };
                 Ok(Block {
                     attn_norm: RmsNorm::load(w, &format!("{b}.0.layer_norm"), d, eps)?,
-                    q: Linear::load(w, &format!("{a}.q"), d, inner, false)?,
-                    k: Linear::load(w, &format!("{a}.k"), d, inner, false)?,
-                    v: Linear::load(w, &format!("{a}.v"), d, inner, false)?,
-                    o: Linear::load(w, &format!("{a}.o"), inner, d, false)?,
+                    q: linear(format!("{a}.q"), d, inner)?,
+                    k: linear(format!("{a}.k"), d, inner)?,
+                    v: linear(format!("{a}.v"), d, inner)?,
+                    o: linear(format!("{a}.o"), inner, d)?,
                     ff_norm: RmsNorm::load(w, &format!("{b}.1.layer_norm"), d, eps)?,
                     ff,
                 })
