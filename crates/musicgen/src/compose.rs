@@ -115,6 +115,33 @@ impl MusicGen {
         })
     }
 
+    /// Guided logits `[K, vocab]` of every decoding step of `codes` (`[K, frames]`) with the
+    /// model fed those codes rather than its own choices (teacher forcing): what it would pick
+    /// at each step after the same history, so that two models can be compared step by step
+    /// without one flipped near-tie sending all later steps down another path.
+    pub fn guided_logits_along(
+        &self,
+        ids: &[u32],
+        codes: &[Vec<u32>],
+        guidance: f64,
+    ) -> Result<Vec<Tensor>> {
+        let frames = codes.first().map_or(0, Vec::len);
+        let pattern = self.pattern(frames);
+        let fed = pattern.apply(codes);
+        let cond = self.conditioning(ids, guidance)?;
+        self.compute(|| {
+            let mut state = self
+                .decoder
+                .start(&cond.states, &cond.mask, pattern.steps() + 1)?;
+            (0..pattern.steps())
+                .map(|step| {
+                    let inputs: Vec<u32> = fed.iter().map(|row| row[step]).collect();
+                    self.guided_step(&mut state, &inputs, &cond)
+                })
+                .collect()
+        })
+    }
+
     pub(crate) fn pattern(&self, frames: usize) -> DelayPattern {
         DelayPattern {
             codebooks: self.num_codebooks(),

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{Tensor, D};
 use coda_musicgen::{
     make_tiny_model, presets, quantize_model, quantized_model_path, resolve_quantized_model,
-    GenerationParams, LoadOptions, MusicGen, NoopObserver, Quantization,
+    DelayPattern, GenerationParams, LoadOptions, MusicGen, NoopObserver, Quantization,
 };
 
 /// "a calm piano melody" in the tiny tokenizer's ids would do; any in-vocabulary ids work.
@@ -206,17 +206,19 @@ fn the_quantized_copy_is_written_once_and_reused() {
     assert_eq!(none, data.join("models").join("tiny"));
 }
 
-/// Greedy decoding feeds back its own choices, so once quantization noise (≈ 1–2% of the
-/// logits) flips a near-tie, which random fixture weights make common, every later frame
-/// follows another, equally valid path and agrees only by chance (1/128 per code here).
-/// Measured: 51 of 80 codes (0.64), identical up to frame 12 of 20. The floor asks that at
-/// least the first half of the clip match exactly.
-const AGREEMENT_FLOOR: f64 = 0.5;
+/// Share of the reference's greedy choices that Q8_0 makes too, each step fed the reference's
+/// own history. Compared free-running instead, the first near-tie that quantization noise
+/// (≈ 1–2% of the logits) flips decides the score, since every later frame then follows
+/// another, equally valid path and agrees only by chance (1/128 per code): random fixture
+/// weights make such ties common, and codebook 2's very first code is one (logits 2.155 and
+/// 2.141 in f32). Measured step by step: f32 80/80, Q8_0 78/80 (candle's VNNI kernel) and
+/// 79/80 (Coda's); a broken kernel would agree by chance only.
+const AGREEMENT_FLOOR: f64 = 0.9;
 
 /// The parity fixture (a small random MusicGen with transformers' reference outputs): greedy
-/// Q8_0 codes against the f32 reference codes.
+/// Q8_0 choices against the f32 reference codes, step by step.
 #[test]
-fn q8_0_greedy_codes_on_the_parity_model_mostly_agree_with_the_reference() {
+fn q8_0_greedy_choices_on_the_parity_model_follow_the_reference() {
     let fixture = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/parity");
     let golden = candle_core::safetensors::load(
         fixture.join("golden.safetensors"),
@@ -233,23 +235,32 @@ fn q8_0_greedy_codes_on_the_parity_model_mostly_agree_with_the_reference() {
     };
     let want = ids("codes");
     let prompt = ids("prompt_ids").remove(0);
+    let frames = want[0].len();
     let model = load(&fixture.join("model"), Quantization::Q8_0);
-    let got = model
-        .generate_from_ids(&prompt, &greedy(want[0].len()), &mut NoopObserver)
-        .unwrap()
-        .codes;
-    let total: usize = want.iter().map(Vec::len).sum();
-    let same: usize = got
-        .iter()
-        .zip(&want)
-        .map(|(g, w)| g.iter().zip(w).filter(|(a, b)| a == b).count())
-        .sum();
+    let guidance = greedy(frames).guidance_scale;
+    let logits = model.guided_logits_along(&prompt, &want, guidance).unwrap();
+
+    let pattern = DelayPattern {
+        codebooks: want.len(),
+        frames,
+        pad: model.config().decoder.pad_token_id,
+    };
+    let fed = pattern.apply(&want);
+    let (mut same, mut total) = (0, 0);
+    for (step, step_logits) in logits.iter().enumerate() {
+        let picks: Vec<u32> = step_logits.argmax(D::Minus1).unwrap().to_vec1().unwrap();
+        for (k, pick) in picks.iter().enumerate() {
+            if pattern.forced(k, step + 1).is_none() {
+                total += 1;
+                same += usize::from(*pick == fed[k][step + 1]);
+            }
+        }
+    }
+    assert_eq!(total, want.len() * frames, "every code is compared once");
     let rate = same as f64 / total as f64;
-    let first_frame =
-        (0..want[0].len()).find(|&t| (0..want.len()).any(|k| got[k][t] != want[k][t]));
-    println!("parity model, Q8_0 greedy: {same}/{total} codes agree ({rate:.3}); first differing frame {first_frame:?}");
+    println!("parity model, Q8_0 greedy, step by step: {same}/{total} choices agree ({rate:.3})");
     assert!(
         rate >= AGREEMENT_FLOOR,
-        "only {rate:.3} of the codes agree (floor {AGREEMENT_FLOOR})"
+        "only {rate:.3} of the choices agree (floor {AGREEMENT_FLOOR})"
     );
 }
