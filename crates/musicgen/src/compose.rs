@@ -106,13 +106,9 @@ impl MusicGen {
     /// Guided logits `[K, vocab]` of the first decoding step (every codebook fed the start
     /// token) for prompt `ids`: the quantity sampling starts from, for reference comparisons.
     pub fn guided_logits_step0(&self, ids: &[u32], guidance: f64) -> Result<Tensor> {
-        let cond = self.conditioning(ids, guidance)?;
         let pad = self.pattern(1).pad;
-        let inputs = vec![pad; self.num_codebooks()];
-        self.compute(|| {
-            let mut state = self.decoder.start(&cond.states, &cond.mask, 1)?;
-            self.guided_step(&mut state, &inputs, &cond)
-        })
+        let fed = vec![vec![pad]; self.num_codebooks()];
+        Ok(self.guided_logits_fed(ids, &fed, 1, guidance)?.remove(0))
     }
 
     /// Guided logits `[K, vocab]` of every decoding step of `codes` (`[K, frames]`) with the
@@ -125,15 +121,23 @@ impl MusicGen {
         codes: &[Vec<u32>],
         guidance: f64,
     ) -> Result<Vec<Tensor>> {
-        let frames = codes.first().map_or(0, Vec::len);
-        let pattern = self.pattern(frames);
-        let fed = pattern.apply(codes);
+        let pattern = self.pattern(codes.first().map_or(0, Vec::len));
+        self.guided_logits_fed(ids, &pattern.apply(codes), pattern.steps(), guidance)
+    }
+
+    /// Guided logits of the first `steps` decoding steps, step `s` fed position `s` of every
+    /// row of `fed` (`[K, ≥ steps]`).
+    fn guided_logits_fed(
+        &self,
+        ids: &[u32],
+        fed: &[Vec<u32>],
+        steps: usize,
+        guidance: f64,
+    ) -> Result<Vec<Tensor>> {
         let cond = self.conditioning(ids, guidance)?;
         self.compute(|| {
-            let mut state = self
-                .decoder
-                .start(&cond.states, &cond.mask, pattern.steps() + 1)?;
-            (0..pattern.steps())
+            let mut state = self.decoder.start(&cond.states, &cond.mask, steps)?;
+            (0..steps)
                 .map(|step| {
                     let inputs: Vec<u32> = fed.iter().map(|row| row[step]).collect();
                     self.guided_step(&mut state, &inputs, &cond)
