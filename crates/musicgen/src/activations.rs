@@ -19,8 +19,17 @@ pub(crate) fn elu(x: &Tensor) -> Result<Tensor> {
     }
     x.contiguous()?.apply_op1_no_bwd(&Map {
         name: "elu",
-        f: |x| if x > 0.0 { x } else { exp(x) - 1.0 },
+        f: elu_one,
     })
+}
+
+#[inline(always)]
+fn elu_one(x: f32) -> f32 {
+    if x > 0.0 {
+        x
+    } else {
+        exp(x) - 1.0
+    }
 }
 
 /// `x · Φ(x)` with the exact (erf) normal CDF, as `gelu` means in transformers.
@@ -30,11 +39,16 @@ pub(crate) fn gelu_erf(x: &Tensor) -> Result<Tensor> {
     }
     x.contiguous()?.apply_op1_no_bwd(&Map {
         name: "gelu-erf",
-        f: |x| 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2)),
+        f: gelu_one,
     })
 }
 
-/// An element-wise map; generic over the closure so that it is inlined into the loop.
+#[inline(always)]
+fn gelu_one(x: f32) -> f32 {
+    0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
+}
+
+/// An element-wise map; generic over the function so that it is inlined into the loop.
 struct Map<F> {
     name: &'static str,
     f: F,
@@ -53,7 +67,7 @@ impl<F: Fn(f32) -> f32 + Copy + Send + Sync> CustomOp1 for Map<F> {
         let mut dst = vec![0f32; src.len()];
         let f = self.f;
         let apply = |(dst, src): (&mut [f32], &[f32])| {
-            crate::simd::vectorized(|| {
+            crate::simd::vectorized!({
                 for (d, &s) in dst.iter_mut().zip(src) {
                     *d = f(s);
                 }

@@ -116,19 +116,19 @@ impl SingleQuery<'_> {
         // (rayon) would compete with them for the same cores while they spin between ops.
         let rows: Vec<Mutex<Vec<f32>>> = (0..b * h).map(|_| Mutex::new(Vec::new())).collect();
         candle_core::utils::barrier_pool().execute_chunked(b * h, |range| {
-            crate::simd::vectorized(|| {
+            crate::simd::vectorized!({
                 let mut scores = Vec::with_capacity(t);
                 for bh in range {
                     let (bi, hi) = (bh / h, bh % h);
                     let q_row = &q[qo + bi * qst[0] + hi * qst[1]..][..d];
                     let k_base = ko + bi * kst[0] + hi * kst[1];
                     let v_base = vo + bi * vst[0] + hi * vst[1];
-                    scores.clear();
-                    scores.extend(
-                        (0..t).map(|j| {
-                            dot_widening(q_row, &k[k_base + j * kst[2]..][..d]) * self.scale
-                        }),
-                    );
+                    // Plain loops, not iterator adapters: an adapter's `fold` can stay out
+                    // of line, compiled for baseline SSE2 (see `crate::simd`).
+                    scores.resize(t, 0.0);
+                    for (j, s) in scores.iter_mut().enumerate() {
+                        *s = dot_widening(q_row, &k[k_base + j * kst[2]..][..d]) * self.scale;
+                    }
                     let row_scales = self.scales.map(|s| {
                         let at = bh * s.capacity;
                         (&s.k[at..at + t], &s.v[at..at + t])
@@ -143,7 +143,10 @@ impl SingleQuery<'_> {
                             *s += b;
                         }
                     }
-                    let max = scores.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                    let mut max = f32::NEG_INFINITY;
+                    for &s in &scores {
+                        max = max.max(s);
+                    }
                     let mut total = 0f32;
                     for s in &mut scores {
                         // Vectorised e^x for x ≤ 0: the C library's expf is a call per score.

@@ -131,7 +131,7 @@ impl CacheView<'_> {
 /// Rows of `d` values as 16-bit integers and their scales.
 fn to_scaled_rows(x: &Tensor, d: usize) -> Result<(Vec<i16>, Vec<f32>)> {
     let values = x.flatten_all()?.to_vec1::<f32>()?;
-    Ok(crate::simd::vectorized(|| {
+    Ok(crate::simd::vectorized!({
         crate::scaled::scale_rows(&values, d)
     }))
 }

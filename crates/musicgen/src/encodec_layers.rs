@@ -129,7 +129,7 @@ impl Conv1d {
         let weight = self.weight.to_vec3::<f32>()?;
         let bias = self.bias.to_vec1::<f32>()?;
         let mut out = Vec::with_capacity(weight.len() * out_len);
-        crate::simd::vectorized(|| {
+        crate::simd::vectorized!({
             for (w, b) in weight.iter().zip(bias) {
                 let mut y = vec![b; out_len];
                 for (row, taps) in rows.iter().zip(w) {
@@ -345,7 +345,7 @@ impl LstmLayer {
             rec.par_chunks_mut(ROWS_PER_TASK)
                 .zip(self.w_hh.par_chunks(ROWS_PER_TASK * hidden))
                 .for_each(|(rec, rows)| {
-                    crate::simd::vectorized(|| {
+                    crate::simd::vectorized!({
                         for (r, row) in rec.iter_mut().zip(rows.chunks_exact(hidden)) {
                             *r = dot(row, &h);
                         }

@@ -108,7 +108,7 @@ impl Int8Matrix {
             candle_core::bail!("int8 matrix: input has {cols} columns, weight {}", bad.cols);
         }
         let x = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let act = crate::simd::vectorized(|| quantize_rows(&x, cols));
+        let act = crate::simd::vectorized!(quantize_rows(&x, cols));
         let outs = products(mats, &act);
         outs.into_iter()
             .zip(mats)
