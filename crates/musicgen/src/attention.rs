@@ -12,7 +12,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
 use crate::cache::RowScales;
 
-/// `softmax(q·Kᵀ·scale + bias)·V` for f32 `q` `[b, h, 1, d]` and f32 (or i16 rows with
+/// `softmax(q·Kᵀ·scale + bias)·V` for f32 `q` `[b, h, 1, d]` and f32 (or byte rows with
 /// `scales`) `k`, `v` `[b, h, T, d]`; views into a cache are fine, only the last dimension
 /// must be contiguous. Returns f32 `[b, h, 1, d]`.
 pub(crate) fn single_query_attention(
@@ -54,8 +54,8 @@ fn strides4(layout: &Layout, what: &str) -> Result<(usize, [usize; 3])> {
     Ok((layout.start_offset(), [s[0], s[1], s[2]]))
 }
 
-/// Dot product with eight independent accumulators, which the compiler turns into SIMD lanes
-/// (a single running sum would be a serial dependency chain).
+/// Dot product over [`LANES`] independent accumulators, which the compiler turns into SIMD
+/// lanes (a single running sum would be a serial dependency chain).
 #[inline(always)]
 pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     dot_widening(a, b)
@@ -64,21 +64,44 @@ pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
 /// [`dot`] against a row of cache elements, widened as they are read.
 #[inline(always)]
 fn dot_widening<E: CacheElem>(a: &[f32], b: &[E]) -> f32 {
-    let mut acc = [0f32; 8];
-    let (ca, cb) = (a.chunks_exact(8), b.chunks_exact(8));
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y.widen())
-        .sum();
+    let mut acc = [0f32; LANES];
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let mut tail = 0f32;
+    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
+        tail += x * y.widen();
+    }
     for (x, y) in ca.zip(cb) {
-        for i in 0..8 {
+        for i in 0..LANES {
             acc[i] += x[i] * y[i].widen();
         }
     }
-    acc.iter().sum::<f32>() + tail
+    // A plain running sum of the lanes: LLVM turned a pairwise tree into 2-wide vectors.
+    for a in acc {
+        tail += a;
+    }
+    tail
 }
+
+/// The head width of every MusicGen size, for which the weighted sum has a fixed size: it then
+/// stays in registers, where with a run-time width it is loaded and stored again for every
+/// position.
+const HEAD_DIM: usize = 64;
+
+/// `Σ p_j · row_j` over the rows of `D` values starting every `stride` elements of `values`.
+#[inline(always)]
+fn weighted_sum<E: CacheElem, const D: usize>(p: &[f32], values: &[E], stride: usize) -> [f32; D] {
+    let mut out = [0f32; D];
+    for (j, &p) in p.iter().enumerate() {
+        let row: &[E; D] = values[j * stride..][..D].try_into().expect("D values");
+        for (o, x) in out.iter_mut().zip(row) {
+            *o += p * x.widen();
+        }
+    }
+    out
+}
+
+/// One AVX-512 register of f32.
+const LANES: usize = 16;
 
 /// A cache element, widened to f32 where it is used.
 trait CacheElem: Copy + Send + Sync + candle_core::WithDType {
@@ -92,11 +115,12 @@ impl CacheElem for f32 {
     }
 }
 
-impl CacheElem for i16 {
-    /// The integer rows of a scaled cache (`crate::cache`); the kernel applies the scales.
+impl CacheElem for u8 {
+    /// The signed byte rows of a scaled cache (`crate::cache`), stored as `u8` because candle
+    /// has no `i8`; the kernel applies the scales.
     #[inline(always)]
     fn widen(self) -> f32 {
-        f32::from(self)
+        f32::from(self as i8)
     }
 }
 
@@ -123,19 +147,25 @@ impl SingleQuery<'_> {
                     let q_row = &q[qo + bi * qst[0] + hi * qst[1]..][..d];
                     let k_base = ko + bi * kst[0] + hi * kst[1];
                     let v_base = vo + bi * vst[0] + hi * vst[1];
-                    // Plain loops, not iterator adapters: an adapter's `fold` can stay out
-                    // of line, compiled for baseline SSE2 (see `crate::simd`).
+                    let keys = &k[k_base..];
                     scores.resize(t, 0.0);
                     for (j, s) in scores.iter_mut().enumerate() {
-                        *s = dot_widening(q_row, &k[k_base + j * kst[2]..][..d]) * self.scale;
+                        *s = dot_widening(q_row, &keys[j * kst[2]..][..d]);
                     }
                     let row_scales = self.scales.map(|s| {
                         let at = bh * s.capacity;
                         (&s.k[at..at + t], &s.v[at..at + t])
                     });
-                    if let Some((k_scales, _)) = row_scales {
-                        for (s, ks) in scores.iter_mut().zip(k_scales) {
-                            *s *= ks;
+                    match row_scales {
+                        Some((k_scales, _)) => {
+                            for (s, ks) in scores.iter_mut().zip(k_scales) {
+                                *s *= ks * self.scale;
+                            }
+                        }
+                        None => {
+                            for s in &mut scores {
+                                *s *= self.scale;
+                            }
                         }
                     }
                     if let Some(bias) = self.bias {
@@ -147,24 +177,32 @@ impl SingleQuery<'_> {
                     for &s in &scores {
                         max = max.max(s);
                     }
-                    let mut total = 0f32;
+                    // Vectorised e^x for x ≤ 0 (the C library's expf is a call per score), in a
+                    // loop of its own: a running total in it would keep it scalar.
                     for s in &mut scores {
-                        // Vectorised e^x for x ≤ 0: the C library's expf is a call per score.
                         *s = crate::activations::exp(*s - max);
-                        total += *s;
+                    }
+                    let mut total = 0f32;
+                    for &s in &scores {
+                        total += s;
                     }
                     if let Some((_, v_scales)) = row_scales {
                         for (s, vs) in scores.iter_mut().zip(v_scales) {
                             *s *= vs;
                         }
                     }
-                    let mut out = vec![0f32; d];
-                    for (j, p) in scores.iter().enumerate() {
-                        let v_row = &v[v_base + j * vst[2]..][..d];
-                        for (o, x) in out.iter_mut().zip(v_row) {
-                            *o += p * x.widen();
+                    let values = &v[v_base..];
+                    let mut out = if d == HEAD_DIM {
+                        weighted_sum::<E, HEAD_DIM>(&scores, values, vst[2]).to_vec()
+                    } else {
+                        let mut out = vec![0f32; d];
+                        for (j, p) in scores.iter().enumerate() {
+                            for (o, x) in out.iter_mut().zip(&values[j * vst[2]..][..d]) {
+                                *o += p * x.widen();
+                            }
                         }
-                    }
+                        out
+                    };
                     let inv = total.recip();
                     out.iter_mut().for_each(|o| *o *= inv);
                     *rows[bh]
@@ -220,7 +258,7 @@ impl CustomOp3 for SingleQuery<'_> {
         let q = (qs.as_slice::<f32>()?, qo, qst);
         let dims = (b, h, t, d);
         let out = match (ks, vs) {
-            (CpuStorage::I16(k), CpuStorage::I16(v)) => {
+            (CpuStorage::U8(k), CpuStorage::U8(v)) => {
                 if self.scales.is_none() {
                     candle_core::bail!("single-query attention: integer keys need row scales");
                 }
@@ -258,38 +296,55 @@ mod tests {
 
     #[test]
     fn matches_softmax_of_scores_times_values_on_a_cache_view() {
-        let dev = Device::Cpu;
-        let q = Tensor::randn(0f32, 1.0, (2, 3, 1, 20), &dev).unwrap();
-        // A cache of capacity 9 holding 7 positions: a strided view, as the decoder passes it.
-        let cache_k = Tensor::randn(0f32, 1.0, (2, 3, 9, 20), &dev).unwrap();
-        let cache_v = Tensor::randn(0f32, 1.0, (2, 3, 9, 20), &dev).unwrap();
-        let (k, v) = (
-            cache_k.narrow(2, 0, 7).unwrap(),
-            cache_v.narrow(2, 0, 7).unwrap(),
-        );
-        let scale = 0.3;
-        let got = single_query_attention(&q, &k, &v, scale, None, None).unwrap();
-        let scores = (q.matmul(&k.t().unwrap()).unwrap() * scale).unwrap();
-        let want = candle_nn::ops::softmax(&scores, D::Minus1)
-            .unwrap()
-            .matmul(&v)
-            .unwrap();
-        assert!(max_abs_diff(&got, &want) < 1e-5);
+        // 64: MusicGen's head width, which has its own fixed-size loops; 20: any other.
+        for d in [20, 64] {
+            let dev = Device::Cpu;
+            let q = Tensor::randn(0f32, 1.0, (2, 3, 1, d), &dev).unwrap();
+            // A cache of capacity 9 holding 7 positions: a strided view, as the decoder passes
+            // it.
+            let cache_k = Tensor::randn(0f32, 1.0, (2, 3, 9, d), &dev).unwrap();
+            let cache_v = Tensor::randn(0f32, 1.0, (2, 3, 9, d), &dev).unwrap();
+            let (k, v) = (
+                cache_k.narrow(2, 0, 7).unwrap(),
+                cache_v.narrow(2, 0, 7).unwrap(),
+            );
+            let scale = 0.3;
+            let got = single_query_attention(&q, &k, &v, scale, None, None).unwrap();
+            let scores = (q.matmul(&k.t().unwrap()).unwrap() * scale).unwrap();
+            let want = candle_nn::ops::softmax(&scores, D::Minus1)
+                .unwrap()
+                .matmul(&v)
+                .unwrap();
+            assert!(max_abs_diff(&got, &want) < 1e-5, "width {d}");
 
-        // The scaled 16-bit cache gives the same result to within its rounding.
-        let mut cache = SelfCache::new((2, 3, 9, 20), true, &dev).unwrap();
-        cache
-            .append(
-                &cache_k.narrow(2, 0, 7).unwrap(),
-                &cache_v.narrow(2, 0, 7).unwrap(),
-            )
-            .unwrap();
-        let view = cache.view().unwrap();
-        let scaled =
-            single_query_attention(&q, &view.k, &view.v, scale, None, view.scales).unwrap();
-        let diff = max_abs_diff(&scaled, &got);
-        assert!(diff < 1e-3, "scaled cache differs by {diff}");
-        assert!(diff > 0.0, "the scaled path was not taken");
+            // The scaled byte cache gives the same result to within its rounding.
+            let mut cache = SelfCache::new((2, 3, 9, d), true, &dev).unwrap();
+            cache
+                .append(
+                    &cache_k.narrow(2, 0, 7).unwrap(),
+                    &cache_v.narrow(2, 0, 7).unwrap(),
+                )
+                .unwrap();
+            let view = cache.view().unwrap();
+            let scaled =
+                single_query_attention(&q, &view.k, &view.v, scale, None, view.scales).unwrap();
+            // Exactly the attention over the rows the cache holds, expanded back to f32...
+            let (k_rounded, v_rounded) = view.to_f32().unwrap();
+            let scores = (q.matmul(&k_rounded.t().unwrap()).unwrap() * scale).unwrap();
+            let want_rounded = candle_nn::ops::softmax(&scores, D::Minus1)
+                .unwrap()
+                .matmul(&v_rounded)
+                .unwrap();
+            let diff = max_abs_diff(&scaled, &want_rounded);
+            assert!(
+                diff < 1e-5,
+                "width {d}: differs by {diff} from its own rows"
+            );
+            // ...which are within their rounding of the f32 ones.
+            let diff = max_abs_diff(&scaled, &got);
+            assert!(diff < 0.1, "width {d}: scaled cache differs by {diff}");
+            assert!(diff > 0.0, "width {d}: the scaled path was not taken");
+        }
     }
 
     #[test]

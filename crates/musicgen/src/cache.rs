@@ -1,12 +1,12 @@
 //! The self-attention cache of one job: keys and values of every position fed so far,
 //! preallocated for the whole job as `[b, heads, capacity, head_dim]`.
 //!
-//! Exact models keep f32. Quantized ones keep each row of `head_dim` values as 16-bit integers
-//! with one f32 scale (its largest magnitude / 32767): half the memory and half the bytes a
-//! late step reads (a 10 s clip's f32 cache is ≈ 200 MB), rounding within 1.5e-5 of the row's
-//! largest value — finer than f16's 11 bits for all but a row's smallest values, and widened
-//! with two vector instructions where f16 needs bit surgery. The attention kernel folds the
-//! scales into its scores and weights, so rows are never expanded in memory.
+//! Exact models keep f32. Quantized ones keep each row of `head_dim` values as signed bytes
+//! with one f32 scale (its largest magnitude / 127), as their weights are kept: a quarter of
+//! the memory and of the bytes a late step reads (a 10 s clip's f32 cache is ≈ 200 MB, this
+//! one ≈ 50 MB), rounding within 1/254 of the row's largest value. candle has no signed byte
+//! type, so the bytes sit in a `U8` tensor and are read back as `i8`. The attention kernel
+//! folds the scales into its scores and weights, so rows are never expanded in memory.
 
 use candle_core::{DType, Device, Result, Tensor};
 
@@ -36,11 +36,11 @@ pub(crate) struct RowScales<'a> {
 }
 
 impl SelfCache {
-    /// `scaled`: 16-bit rows with scales instead of f32.
+    /// `scaled`: byte rows with scales instead of f32.
     pub fn new(shape: (usize, usize, usize, usize), scaled: bool, device: &Device) -> Result<Self> {
         let (b, h, capacity, _) = shape;
         let (dtype, scales) = if scaled {
-            (DType::I16, b * h * capacity)
+            (DType::U8, b * h * capacity)
         } else {
             (DType::F32, 0)
         };
@@ -57,7 +57,7 @@ impl SelfCache {
     /// Bytes per cached value and its share of the row scale.
     pub fn bytes_per_value(scaled: bool, head_dim: usize) -> f64 {
         if scaled {
-            2.0 + 4.0 / head_dim as f64
+            1.0 + 4.0 / head_dim as f64
         } else {
             4.0
         }
@@ -97,7 +97,7 @@ impl SelfCache {
     }
 
     pub fn view(&self) -> Result<CacheView<'_>> {
-        let scales = (self.k.dtype() == DType::I16).then(|| RowScales {
+        let scales = (self.k.dtype() == DType::U8).then(|| RowScales {
             k: &self.k_scale,
             v: &self.v_scale,
             capacity: self.capacity,
@@ -116,23 +116,26 @@ impl CacheView<'_> {
         let Some(scales) = self.scales else {
             return Ok((self.k.clone(), self.v.clone()));
         };
-        let (b, h, t, _) = self.k.dims4()?;
+        let (b, h, t, d) = self.k.dims4()?;
         let expand = |values: &Tensor, scale: &[f32]| -> Result<Tensor> {
-            let rows: Vec<f32> = (0..b * h)
-                .flat_map(|bh| scale[bh * scales.capacity..][..t].iter().copied())
-                .collect();
-            let rows = Tensor::from_vec(rows, (b, h, t, 1), values.device())?;
-            values.to_dtype(DType::F32)?.broadcast_mul(&rows)
+            let bytes = values.flatten_all()?.to_vec1::<u8>()?;
+            let mut out = Vec::with_capacity(bytes.len());
+            for (row, q) in bytes.chunks_exact(d).enumerate() {
+                let s = scale[(row / t) * scales.capacity + row % t];
+                out.extend(q.iter().map(|&q| f32::from(q as i8) * s));
+            }
+            Tensor::from_vec(out, (b, h, t, d), values.device())
         };
         Ok((expand(&self.k, scales.k)?, expand(&self.v, scales.v)?))
     }
 }
 
-/// Rows of `d` values as 16-bit integers and their scales.
-fn to_scaled_rows(x: &Tensor, d: usize) -> Result<(Vec<i16>, Vec<f32>)> {
+/// Rows of `d` values as signed bytes (stored as `u8`) and their scales.
+fn to_scaled_rows(x: &Tensor, d: usize) -> Result<(Vec<u8>, Vec<f32>)> {
     let values = x.flatten_all()?.to_vec1::<f32>()?;
     Ok(crate::simd::vectorized!({
-        crate::scaled::scale_rows(&values, d)
+        let (q, scales) = crate::scaled::scale_rows(&values, d);
+        (q.into_iter().map(|q| q as u8).collect(), scales)
     }))
 }
 
@@ -159,7 +162,7 @@ mod tests {
         for (got, want) in [(k2, k), (v2, v)] {
             let max = max_abs(&want);
             let diff = max_abs_diff(&got, &want);
-            assert!(diff <= max / 32767.0, "off by {diff} (largest value {max})");
+            assert!(diff <= max / 254.0, "off by {diff} (largest value {max})");
             assert!(
                 diff > 0.0,
                 "the values were not rounded: is the cache still f32?"

@@ -113,7 +113,7 @@ pub(crate) struct Decoder {
     norm: LayerNorm,
     heads: Vec<Linear>,
     cfg: DecoderConfig,
-    /// 16-bit scaled rows when the layers are quantized (see `crate::cache`); f32 models keep
+    /// Scaled byte rows when the layers are quantized (see `crate::cache`); f32 models keep
     /// an f32 cache and match the reference exactly.
     scaled_cache: bool,
     device: Device,

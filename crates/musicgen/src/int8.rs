@@ -129,7 +129,7 @@ impl Int8Matrix {
 /// → round(value / scale) with `scale = max |value| / 127`.
 #[inline(always)]
 fn quantize_rows(x: &[f32], cols: usize) -> Int8Matrix {
-    let (qs, scales) = crate::scaled::scale_rows::<i8>(x, BLOCK);
+    let (qs, scales) = crate::scaled::scale_rows(x, BLOCK);
     Int8Matrix {
         rows: x.len() / cols,
         cols,
