@@ -296,7 +296,7 @@ mod tests {
 
     #[test]
     fn matches_softmax_of_scores_times_values_on_a_cache_view() {
-        // 64: MusicGen's head width, which has its own fixed-size loops; 20: any other.
+        // 64: MusicGen's head width, which has its own fixed-size weighted sum; 20: any other.
         for d in [20, 64] {
             let dev = Device::Cpu;
             let q = Tensor::randn(0f32, 1.0, (2, 3, 1, d), &dev).unwrap();
