@@ -82,9 +82,9 @@ fn dot_widening<E: CacheElem>(a: &[f32], b: &[E]) -> f32 {
     tail
 }
 
-/// The head width of every MusicGen size, for which the weighted sum has a fixed size: it then
-/// stays in registers, where with a run-time width it is loaded and stored again for every
-/// position.
+/// The head width of every MusicGen size, for which the kernel has fixed-size loops: the
+/// weighted sum then stays in registers (with a run-time width it is loaded and stored again
+/// for every position), and byte rows' scores have an AVX-512 kernel.
 const HEAD_DIM: usize = 64;
 
 /// `Σ p_j · row_j` over the rows of `D` values starting every `stride` elements of `values`.
