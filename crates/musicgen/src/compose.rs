@@ -81,8 +81,8 @@ impl MusicGen {
         }
         timings.decode_steps = total;
         timings.decode_ms = millis(started);
-        // The attention caches (≈ 50 MB for 10 s of quantized musicgen-small) are not needed to render:
-        // freeing them first keeps them out of the job's peak memory.
+        // The attention caches (≈ 50 MB for 10 s of quantized musicgen-small) are not needed
+        // to render: freeing them first keeps them out of the job's peak memory.
         drop(state);
 
         observer.on_stage(Stage::RenderingAudio);
