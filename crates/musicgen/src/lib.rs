@@ -15,6 +15,7 @@ mod compose;
 mod config;
 mod decoder;
 mod delay;
+mod dense;
 mod encodec;
 mod encodec_layers;
 mod error;

@@ -156,7 +156,7 @@ impl Module for Linear {
     fn forward(&self, x: &Tensor) -> CandleResult<Tensor> {
         let flat = rows(x)?;
         let y = match &self.weight {
-            LinearWeight::Dense(w) => flat.matmul(&w.t()?)?,
+            LinearWeight::Dense(w) => crate::dense::times_transposed(&flat, w)?,
             // The quantized kernel reads its input as one contiguous block.
             LinearWeight::Quantized { matmul, .. } => matmul.forward(&flat.contiguous()?)?,
             LinearWeight::Int8(m) => m.forward(&flat)?,

@@ -1,0 +1,119 @@
+//! f32 products of a decoding step's few rows with a dense weight.
+//!
+//! A step multiplies one or two rows (two with guidance) by every linear layer's `[out, in]`
+//! weight. candle hands `x · wᵀ` to gemm, which for so few rows still packs the weight into
+//! panels on every call: a step of musicgen-small in f32 ran at 5–15 GB/s of weights where the
+//! machine reads 20–50. Here each weight row is read from memory once, straight from the tensor,
+//! and multiplied against every input row while it is in L1, on candle's own worker threads.
+//! More rows (the prompt in T5, a prefill) still go to gemm, which shares its packing among them.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
+
+/// The most input rows taken here: guidance decodes two.
+const MAX_ROWS: usize = 4;
+
+/// `x` `[m, in]` times `w` `[out, in]` transposed: `[m, out]`.
+pub(crate) fn times_transposed(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    let few_rows = (1..=MAX_ROWS).contains(&x.dim(0)?)
+        && x.device().is_cpu()
+        && (x.dtype(), w.dtype()) == (DType::F32, DType::F32)
+        && w.is_contiguous();
+    if few_rows {
+        x.contiguous()?.apply_op2_no_bwd(w, &FewRows)
+    } else {
+        x.matmul(&w.t()?)
+    }
+}
+
+struct FewRows;
+
+impl CustomOp2 for FewRows {
+    fn name(&self) -> &'static str {
+        "few-rows-times-transposed"
+    }
+
+    fn cpu_fwd(
+        &self,
+        xs: &CpuStorage,
+        xl: &Layout,
+        ws: &CpuStorage,
+        wl: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let ((m, k), (n, wk)) = (xl.shape().dims2()?, wl.shape().dims2()?);
+        let (Some((x0, x1)), Some((w0, w1))) = (xl.contiguous_offsets(), wl.contiguous_offsets())
+        else {
+            candle_core::bail!("few-rows product: both operands must be contiguous");
+        };
+        if k != wk || m > MAX_ROWS {
+            candle_core::bail!("few-rows product: [{m}, {k}] times [{n}, {wk}]ᵀ");
+        }
+        let x = &xs.as_slice::<f32>()?[x0..x1];
+        let w = &ws.as_slice::<f32>()?[w0..w1];
+        Ok((CpuStorage::F32(product(x, w, m, k)), Shape::from((m, n))))
+    }
+}
+
+/// `[m, out]`: every output slot is written by one task; relaxed atomic stores of the bits are
+/// plain stores, so the threads share the output without locks or a copy per task.
+fn product(x: &[f32], w: &[f32], m: usize, k: usize) -> Vec<f32> {
+    let n = w.len() / k;
+    let out: Vec<AtomicU32> = (0..m * n).map(|_| AtomicU32::new(0)).collect();
+    match m {
+        1 => rows_times::<1>(x, w, k, &out),
+        2 => rows_times::<2>(x, w, k, &out),
+        // Three rows as four, the last repeated: the weight is read once either way.
+        _ => rows_times::<MAX_ROWS>(x, w, k, &out),
+    }
+    out.into_iter()
+        .map(|v| f32::from_bits(v.into_inner()))
+        .collect()
+}
+
+/// The `m ≤ M` rows of `x` times every weight row, into `out` `[m, out]`.
+fn rows_times<const M: usize>(x: &[f32], w: &[f32], k: usize, out: &[AtomicU32]) {
+    let (m, n) = (x.len() / k, w.len() / k);
+    candle_core::utils::barrier_pool().execute_chunked(n, |outputs| {
+        crate::simd::vectorized!({
+            let rows: [&[f32]; M] = std::array::from_fn(|r| &x[r.min(m - 1) * k..][..k]);
+            for j in outputs {
+                let dots = dots(rows, &w[j * k..][..k]);
+                for (r, d) in dots.iter().take(m).enumerate() {
+                    out[r * n + j].store(d.to_bits(), Ordering::Relaxed);
+                }
+            }
+        })
+    });
+}
+
+/// One weight row against `M` input rows: after the first, the row is read from L1, so the
+/// weight still crosses the memory bus once per step. (One loop over all rows at once came out
+/// of LLVM as 4-wide shuffles.)
+#[inline(always)]
+fn dots<const M: usize>(rows: [&[f32]; M], w: &[f32]) -> [f32; M] {
+    rows.map(|row| crate::attention::dot(row, w))
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Tensor};
+
+    use super::times_transposed;
+    use crate::test_util::max_abs_diff;
+
+    #[test]
+    fn few_rows_equal_the_matrix_product() {
+        let dev = Device::Cpu;
+        // 100: not a whole number of registers, so the tail is covered too.
+        for (m, k) in [(1, 64), (2, 100), (3, 1024), (4, 48), (7, 64)] {
+            let x = Tensor::randn(0f32, 1.0, (m, k), &dev).unwrap();
+            let w = Tensor::randn(0f32, 1.0, (37, k), &dev).unwrap();
+            let got = times_transposed(&x, &w).unwrap();
+            let want = x.matmul(&w.t().unwrap()).unwrap();
+            assert_eq!(got.dims(), &[m, 37]);
+            let diff = max_abs_diff(&got, &want);
+            assert!(diff < 1e-4, "{m} rows of {k}: off by {diff}");
+        }
+    }
+}
