@@ -105,7 +105,7 @@ mod tests {
     #[test]
     fn few_rows_equal_the_matrix_product() {
         let dev = Device::Cpu;
-        // 100: not a whole number of registers, so the tail is covered too.
+        // 100: not a whole number of registers, so the tail is covered too; 7 rows go to gemm.
         for (m, k) in [(1, 64), (2, 100), (3, 1024), (4, 48), (7, 64)] {
             let x = Tensor::randn(0f32, 1.0, (m, k), &dev).unwrap();
             let w = Tensor::randn(0f32, 1.0, (37, k), &dev).unwrap();
