@@ -95,6 +95,10 @@ impl Int8Matrix {
         self.rows
     }
 
+    pub fn cols(&self) -> usize {
+        self.cols
+    }
+
     /// `x` `[m, cols]` (contiguous f32) times this matrix transposed: `[m, rows]`.
     pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
         Ok(Self::forward_shared(&[self], x)?.remove(0))
@@ -114,6 +118,22 @@ impl Int8Matrix {
             .zip(mats)
             .map(|(y, w)| Tensor::from_vec(y, (m, w.rows), &candle_core::Device::Cpu))
             .collect()
+    }
+
+    /// Rows `ids` expanded to f32, `[ids.len(), cols]`: the matrix used as a lookup table.
+    pub fn gather_rows(&self, ids: &[u32]) -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(ids.len() * self.cols);
+        for &id in ids {
+            let r = id as usize;
+            if r >= self.rows {
+                candle_core::bail!("int8 matrix: row {r} looked up in a table of {}", self.rows);
+            }
+            let (qs, scales) = self.row(r);
+            for (block, s) in qs.chunks_exact(BLOCK).zip(scales) {
+                out.extend(block.iter().map(|&q| f32::from(q) * s));
+            }
+        }
+        Ok(out)
     }
 
     fn row(&self, r: usize) -> (&[i8], &[f32]) {
@@ -451,6 +471,23 @@ mod tests {
             let d = (s - &alone).unwrap().abs().unwrap().max_all().unwrap();
             assert_eq!(d.to_scalar::<f32>().unwrap(), 0.0);
         }
+    }
+
+    #[test]
+    fn looked_up_rows_are_the_rows_the_blocks_hold() {
+        let (_, q) = weight(40, 96);
+        let table = Int8Matrix::from_q8_0(&q).unwrap();
+        let want = q
+            .dequantize(&Device::Cpu)
+            .unwrap()
+            .to_vec2::<f32>()
+            .unwrap();
+        let ids = [3, 0, 39, 3];
+        let got = table.gather_rows(&ids).unwrap();
+        let want: Vec<f32> = ids.iter().flat_map(|&i| want[i as usize].clone()).collect();
+        assert_eq!(got, want);
+        let err = table.gather_rows(&[40]).unwrap_err().to_string();
+        assert!(err.contains("row 40") && err.contains("of 40"), "{err}");
     }
 
     #[test]

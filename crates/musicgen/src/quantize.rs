@@ -1,12 +1,12 @@
 //! Quantizing the decoder's linear layers to GGUF block types.
 //!
 //! Decoding one frame reads every decoder weight once, so its speed is bound by how many bytes
-//! the linear layers take: they are ≈ 99% of the decoder. Only those are quantized; token
-//! embeddings, norms, `enc_to_dec_proj` and EnCodec stay f32 (EnCodec has no quantized
-//! convolution in candle). The codebook heads, which decide every sampled token, get Q8_0
-//! whatever the requested type, and so do the T5 encoder's linear layers: T5 runs once per
-//! job, so speed is not the point, but in f32 they are ≈ 340 MB of a musicgen-small worker's
-//! memory and in Q8_0 ≈ 90 MB (one copy: see `linear::Runs`).
+//! the linear layers take: they are ≈ 99% of the decoder. Only those are quantized; the
+//! decoder's token embeddings, norms, `enc_to_dec_proj` and EnCodec stay f32 (EnCodec has no
+//! quantized convolution in candle). The codebook heads, which decide every sampled token, get
+//! Q8_0 whatever the requested type, and so do the T5 encoder's linear layers and its token
+//! table: T5 runs once per job, so speed is not the point, but in f32 they are ≈ 440 MB of a
+//! musicgen-small worker's memory and in Q8_0 ≈ 118 MB (one copy: see `linear::Runs`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -24,6 +24,12 @@ const HEADS_PREFIX: &str = "decoder.lm_heads.";
 const T5_PREFIX: &str = "text_encoder.encoder.block.";
 /// A rank-2 T5 tensor that is a lookup table, not a linear layer.
 const T5_RELATIVE_BIAS: &str = "relative_attention_bias";
+/// T5's token table (checkpoints name it either way): Q8_0 too, as only a prompt's rows of it
+/// are read and it is the largest f32 tensor left otherwise.
+const T5_TOKEN_TABLES: [&str; 2] = [
+    "text_encoder.shared.weight",
+    "text_encoder.encoder.embed_tokens.weight",
+];
 
 /// How the decoder's linear layers are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -82,7 +88,7 @@ impl FromStr for Quantization {
 /// What [`quantize_weights`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QuantizeSummary {
-    /// Tensors per stored type name (`q8_0`, `q4k`, `f32`), linear weights only.
+    /// Tensors per stored type name (`q8_0`, `q4k`, `f32`): linear weights and T5's token table.
     pub tensors_by_type: BTreeMap<String, usize>,
     /// Tensors that could not take the requested type because their input width is not a
     /// multiple of its block size, with the type they got instead.
@@ -127,6 +133,7 @@ pub(crate) fn quantize_weights(
                 wanted
             } else if name.starts_with(HEADS_PREFIX)
                 || (name.starts_with(T5_PREFIX) && !name.contains(T5_RELATIVE_BIAS))
+                || T5_TOKEN_TABLES.contains(&name.as_str())
             {
                 GgmlDType::Q8_0
             } else {

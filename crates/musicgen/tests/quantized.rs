@@ -147,10 +147,10 @@ fn a_gguf_file_loads_to_the_same_model_as_quantizing_at_load() {
     let gguf = root.path().join("tiny-q8_0.gguf");
     let summary = quantize_model(&dir, Quantization::Q8_0, &gguf).unwrap();
     // Decoder: 2 layers × (8 attention + 2 feed-forward) + 4 heads; T5: 2 layers × (4
-    // attention + 2 feed-forward). All Q8_0.
+    // attention + 2 feed-forward) and its token table. All Q8_0.
     assert_eq!(
         summary.tensors_by_type.get("q8_0"),
-        Some(&36),
+        Some(&37),
         "{summary:?}"
     );
     assert!(coda_musicgen::is_gguf(&gguf));
@@ -182,8 +182,8 @@ fn q4k_on_the_tiny_model_falls_back_to_q8_0_and_says_so() {
     let dir = tiny_dir(root.path());
     let summary = quantize_model(&dir, Quantization::Q4k, &root.path().join("t.gguf")).unwrap();
     assert_eq!(summary.tensors_by_type.get("q4k"), None);
-    assert_eq!(summary.tensors_by_type.get("q8_0"), Some(&36));
-    // The 4 heads and T5's 12 are Q8_0 by design; the 20 decoder layer weights are fallbacks.
+    assert_eq!(summary.tensors_by_type.get("q8_0"), Some(&37));
+    // The 4 heads and T5's 13 are Q8_0 by design; the 20 decoder layer weights are fallbacks.
     assert_eq!(summary.fallbacks.len(), 20, "{summary:?}");
 }
 
@@ -211,9 +211,9 @@ fn the_quantized_copy_is_written_once_and_reused() {
 /// (≈ 1–2% of the logits) flips decides the score, since every later frame then follows
 /// another, equally valid path and agrees only by chance (1/128 per code): random fixture
 /// weights make such ties common, and codebook 2's very first code is one (logits 2.155 and
-/// 2.141 in f32). Measured step by step: f32 80/80, Q8_0 76/80 (candle's VNNI kernel) and
-/// 77/80 (Coda's), both with the byte-row attention cache; a broken kernel would agree by
-/// chance only.
+/// 2.141 in f32). Measured step by step: f32 80/80, Q8_0 77/80 (candle's VNNI kernel) and
+/// 76/80 (Coda's), both with the byte-row attention cache and T5's token table in Q8_0; a
+/// broken kernel would agree by chance only.
 const AGREEMENT_FLOOR: f64 = 0.9;
 
 /// The parity fixture (a small random MusicGen with transformers' reference outputs): greedy

@@ -29,7 +29,7 @@ pub fn run(args: &QuantizeArgs) -> anyhow::Result<()> {
     };
     let size = std::fs::metadata(&args.out).map(|m| m.len()).unwrap_or(0);
     println!(
-        "wrote {} ({:.1} MiB) in {:.1?}: linear layers by type {:?}",
+        "wrote {} ({:.1} MiB) in {:.1?}: tensors by type {:?}",
         args.out.display(),
         size as f64 / (1u64 << 20) as f64,
         started.elapsed(),
