@@ -75,6 +75,10 @@ pub struct ServeArgs {
     /// `model.id`: `tiny`, a local folder or a Hugging Face hub id.
     #[arg(long)]
     pub model: Option<String>,
+    /// `model.quantization`: the decoder's linear layers as stored (`none` is f32); a checkpoint
+    /// is quantized once into `storage.dir` and reused.
+    #[arg(long)]
+    pub quantization: Option<Quantization>,
     /// Directory of the web page served at `/`.
     #[arg(long, env = "CODA_WEB_DIR")]
     pub web_dir: Option<PathBuf>,

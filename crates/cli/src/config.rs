@@ -54,6 +54,9 @@ fn apply_flags(settings: &mut Settings, flags: &ServeArgs) {
     if let Some(model) = &flags.model {
         settings.model.id = model.clone();
     }
+    if let Some(quantization) = flags.quantization {
+        settings.model.quantization = quantization.as_str().to_string();
+    }
 }
 
 /// figment's errors already name the key path; keep all of them, one per line.
