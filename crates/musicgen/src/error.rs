@@ -25,6 +25,9 @@ pub enum Error {
     /// The request cannot be served as given (empty prompt, zero frames, bad sampling values).
     #[error("invalid generation request: {0}")]
     InvalidRequest(String),
+    /// A quantization name other than `none`, `q8_0` or `q4k`.
+    #[error("unknown quantization `{0}`: expected none, q8_0 or q4k")]
+    UnknownQuantization(String),
     #[error("tokenizer: {0}")]
     Tokenizer(String),
     #[error(transparent)]

@@ -77,11 +77,7 @@ impl FromStr for Quantization {
         Quantization::ALL
             .into_iter()
             .find(|q| q.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| {
-                Error::InvalidRequest(format!(
-                    "unknown quantization `{s}`: expected none, q8_0 or q4k"
-                ))
-            })
+            .ok_or_else(|| Error::UnknownQuantization(s.to_string()))
     }
 }
 
