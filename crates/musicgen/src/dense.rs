@@ -7,9 +7,9 @@
 //! and multiplied against every input row while it is in L1, on candle's own worker threads.
 //! More rows (the prompt in T5, a prefill) still go to gemm, which shares its packing among them.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
+
+use crate::shared_out::SharedOut;
 
 /// The most input rows taken here: guidance decodes two.
 const MAX_ROWS: usize = 4;
@@ -55,44 +55,24 @@ impl CustomOp2 for FewRows {
     }
 }
 
-/// `[m, out]`: every output slot is written by one task; relaxed atomic stores of the bits are
-/// plain stores, so the threads share the output without locks or a copy per task.
+/// `[m, out]`, spread over candle's threads by output column. Each weight row is multiplied
+/// by every input row in turn: after the first, it is read from L1, so the weight crosses the
+/// memory bus once per call. (One loop over all input rows at once came out of LLVM as 4-wide
+/// shuffles.)
 fn product(x: &[f32], w: &[f32], m: usize, k: usize) -> Vec<f32> {
     let n = w.len() / k;
-    let out: Vec<AtomicU32> = (0..m * n).map(|_| AtomicU32::new(0)).collect();
-    match m {
-        1 => rows_times::<1>(x, w, k, &out),
-        2 => rows_times::<2>(x, w, k, &out),
-        // Three rows as four, the last repeated: the weight is read once either way.
-        _ => rows_times::<MAX_ROWS>(x, w, k, &out),
-    }
-    out.into_iter()
-        .map(|v| f32::from_bits(v.into_inner()))
-        .collect()
-}
-
-/// The `m ≤ M` rows of `x` times every weight row, into `out` `[m, out]`.
-fn rows_times<const M: usize>(x: &[f32], w: &[f32], k: usize, out: &[AtomicU32]) {
-    let (m, n) = (x.len() / k, w.len() / k);
+    let out = SharedOut::zeros(m * n);
     candle_core::utils::barrier_pool().execute_chunked(n, |outputs| {
         crate::simd::vectorized!({
-            let rows: [&[f32]; M] = std::array::from_fn(|r| &x[r.min(m - 1) * k..][..k]);
             for j in outputs {
-                let dots = dots(rows, &w[j * k..][..k]);
-                for (r, d) in dots.iter().take(m).enumerate() {
-                    out[r * n + j].store(d.to_bits(), Ordering::Relaxed);
+                let weights = &w[j * k..][..k];
+                for (r, row) in x.chunks_exact(k).enumerate() {
+                    out.set(r * n + j, crate::attention::dot(row, weights));
                 }
             }
         })
     });
-}
-
-/// One weight row against `M` input rows: after the first, the row is read from L1, so the
-/// weight still crosses the memory bus once per step. (One loop over all rows at once came out
-/// of LLVM as 4-wide shuffles.)
-#[inline(always)]
-fn dots<const M: usize>(rows: [&[f32]; M], w: &[f32]) -> [f32; M] {
-    rows.map(|row| crate::attention::dot(row, w))
+    out.into_vec()
 }
 
 #[cfg(test)]

@@ -9,10 +9,12 @@
 //! chosen at run time through `pulp` (safe feature dispatch); other CPUs get the portable loop.
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Result, Tensor};
+
+use crate::shared_out::SharedOut;
+use crate::weights::Weights;
 
 /// Values per block, as in GGUF's Q8_0.
 pub(crate) const BLOCK: usize = 32;
@@ -91,6 +93,14 @@ impl Int8Matrix {
         })
     }
 
+    /// [`from_q8_0`](Self::from_q8_0) of the quantized weight `name` in `w`, then drops the
+    /// weights' hold on its GGUF blocks: a model's load never holds both copies of a layer.
+    pub fn take_from(w: &Weights, name: &str, q: &QTensor) -> Result<Self> {
+        let matrix = Self::from_q8_0(q)?;
+        w.release_quantized(name);
+        Ok(matrix)
+    }
+
     pub fn out_dim(&self) -> usize {
         self.rows
     }
@@ -167,32 +177,16 @@ fn products(mats: &[&Int8Matrix], act: &Int8Matrix) -> Vec<Vec<f32>> {
         .enumerate()
         .flat_map(|(i, w)| (0..w.rows).step_by(ROWS_PER_TASK).map(move |r| (i, r)))
         .collect();
-    // f32 bits: every slot is written by exactly one task, and relaxed atomic stores are
-    // plain stores, so the threads share the output without locks or copies per task.
-    let outs: Vec<Vec<AtomicU32>> = mats
-        .iter()
-        .map(|w| (0..m * w.rows).map(|_| AtomicU32::new(0)).collect())
-        .collect();
+    let outs: Vec<SharedOut> = mats.iter().map(|w| SharedOut::zeros(m * w.rows)).collect();
     candle_core::utils::barrier_pool().execute_chunked(tasks.len(), |range| {
         run_tasks(&tasks[range], mats, act, &outs);
     });
-    outs.into_iter()
-        .map(|o| {
-            o.into_iter()
-                .map(|v| f32::from_bits(v.into_inner()))
-                .collect()
-        })
-        .collect()
+    outs.into_iter().map(SharedOut::into_vec).collect()
 }
 
 /// A thread's share of the tasks `(matrix, first row)`, each into its `outs` entry
 /// `[act.rows, w.rows]`; the CPU's features are looked up once per share, not per task.
-fn run_tasks(
-    tasks: &[(usize, usize)],
-    mats: &[&Int8Matrix],
-    act: &Int8Matrix,
-    outs: &[Vec<AtomicU32>],
-) {
+fn run_tasks(tasks: &[(usize, usize)], mats: &[&Int8Matrix], act: &Int8Matrix, outs: &[SharedOut]) {
     #[cfg(target_arch = "x86_64")]
     if let Some(simd) = pulp::x86::V3::try_new() {
         // The whole share in one AVX2 context, so the loops around the kernel inline into it.
@@ -206,7 +200,7 @@ fn share(
     tasks: &[(usize, usize)],
     mats: &[&Int8Matrix],
     act: &Int8Matrix,
-    outs: &[Vec<AtomicU32>],
+    outs: &[SharedOut],
     kernel: impl Dots + Copy,
 ) {
     for &(i, start) in tasks {
@@ -253,13 +247,7 @@ impl Dots for Portable {
 type Act<'a> = (&'a [i8], &'a [f32]);
 
 #[inline(always)]
-fn task(
-    w: &Int8Matrix,
-    rows: Range<usize>,
-    act: &Int8Matrix,
-    out: &[AtomicU32],
-    kernel: impl Dots,
-) {
+fn task(w: &Int8Matrix, rows: Range<usize>, act: &Int8Matrix, out: &SharedOut, kernel: impl Dots) {
     let m = act.rows;
     for r in rows {
         let (wq, ws) = w.row(r);
@@ -268,7 +256,7 @@ fn task(
             let group: [Act<'_>; GROUP] = std::array::from_fn(|j| act.row(g + j.min(n - 1)));
             let d = kernel.dots(wq, ws, &group[..n]);
             for (j, d) in d.iter().take(n).enumerate() {
-                out[(g + j) * w.rows + r].store(d.to_bits(), Ordering::Relaxed);
+                out.set((g + j) * w.rows + r, *d);
             }
         }
     }

@@ -31,6 +31,7 @@ mod quantize;
 mod quantized_model;
 mod random;
 mod scaled;
+mod shared_out;
 mod simd;
 mod t5;
 #[cfg(test)]

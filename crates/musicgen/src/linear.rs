@@ -66,9 +66,7 @@ impl Linear {
                     && q.device().is_cpu()
                     && (runs == Runs::OncePerJob || crate::int8::preferred()) =>
             {
-                let matrix = Int8Matrix::from_q8_0(&q)?;
-                w.release_quantized(&name);
-                LinearWeight::Int8(Arc::new(matrix))
+                LinearWeight::Int8(Arc::new(Int8Matrix::take_from(w, &name, &q)?))
             }
             Some(q) => LinearWeight::Quantized {
                 matmul: QMatMul::from_arc(q)?,

@@ -24,12 +24,6 @@ const HEADS_PREFIX: &str = "decoder.lm_heads.";
 const T5_PREFIX: &str = "text_encoder.encoder.block.";
 /// A rank-2 T5 tensor that is a lookup table, not a linear layer.
 const T5_RELATIVE_BIAS: &str = "relative_attention_bias";
-/// T5's token table (checkpoints name it either way): Q8_0 too, as only a prompt's rows of it
-/// are read and it is the largest f32 tensor left otherwise.
-const T5_TOKEN_TABLES: [&str; 2] = [
-    "text_encoder.shared.weight",
-    "text_encoder.encoder.embed_tokens.weight",
-];
 
 /// How the decoder's linear layers are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -129,7 +123,9 @@ pub(crate) fn quantize_weights(
                 wanted
             } else if name.starts_with(HEADS_PREFIX)
                 || (name.starts_with(T5_PREFIX) && !name.contains(T5_RELATIVE_BIAS))
-                || T5_TOKEN_TABLES.contains(&name.as_str())
+                // Only a prompt's rows of T5's token table are read, and it is the largest
+                // f32 tensor left otherwise.
+                || crate::t5::TOKEN_TABLES.contains(&name.as_str())
             {
                 GgmlDType::Q8_0
             } else {

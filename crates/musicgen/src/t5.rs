@@ -71,6 +71,12 @@ struct Block {
     ff: FeedForward,
 }
 
+/// The names checkpoints give T5's token table (tied weights are saved under either).
+pub(crate) const TOKEN_TABLES: [&str; 2] = [
+    "text_encoder.shared.weight",
+    "text_encoder.encoder.embed_tokens.weight",
+];
+
 /// The token table: f32, or Q8_0 rows expanded as a prompt looks them up (t5-base's
 /// 32128 × 768 table is ≈ 99 MB in f32, ≈ 28 MB in Q8_0, and only a prompt's few rows are read).
 enum TokenTable {
@@ -83,9 +89,7 @@ impl TokenTable {
     fn load(w: &Weights, names: &[&str], shape: [usize; 2]) -> Result<Self> {
         for name in names {
             if let Some(q) = w.get_quantized(name, &shape)? {
-                let table = Int8Matrix::from_q8_0(&q)?;
-                w.release_quantized(name);
-                return Ok(Self::Int8(table));
+                return Ok(Self::Int8(Int8Matrix::take_from(w, name, &q)?));
             }
         }
         let dense = w.get_first(names, &shape)?;
@@ -118,14 +122,7 @@ impl T5Encoder {
     pub fn load(w: &Weights, cfg: &T5Config, device: &Device) -> Result<Self> {
         let p = "text_encoder";
         let (d, inner) = (cfg.d_model, cfg.num_heads * cfg.d_kv);
-        let embed = TokenTable::load(
-            w,
-            &[
-                &format!("{p}.shared.weight"),
-                &format!("{p}.encoder.embed_tokens.weight"),
-            ],
-            [cfg.vocab_size, d],
-        )?;
+        let embed = TokenTable::load(w, &TOKEN_TABLES, [cfg.vocab_size, d])?;
         let relative_bias = w.get(
             &format!("{p}.encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight"),
             &[cfg.relative_attention_num_buckets, cfg.num_heads],
