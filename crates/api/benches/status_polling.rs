@@ -63,7 +63,10 @@ async fn main() {
     let server = tokio::spawn(coda_api::serve(
         coda.clone(),
         listener,
-        dir.path().join("web"),
+        coda_api::ApiOptions {
+            web_dir: dir.path().join("web"),
+            ..Default::default()
+        },
         async move {
             let _ = stop_rx.await;
         },

@@ -12,6 +12,7 @@ use secrecy::{ExposeSecret, SecretString};
 use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
+use crate::settings::HttpSettings;
 use crate::state::AppState;
 
 /// Which configured key a request presented (its position, so the key itself is never stored).
@@ -24,7 +25,7 @@ pub(crate) async fn require_api_key(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let keys = &state.coda.settings().auth.api_keys;
+    let keys = &state.options.auth.api_keys;
     if !keys.is_empty() {
         let presented = bearer_token(request.headers()).ok_or(ApiError::Unauthorized)?;
         let index = matching_key(keys, presented.as_bytes()).ok_or(ApiError::Unauthorized)?;
@@ -63,31 +64,44 @@ impl FromRequestParts<AppState> for ClientId {
         if let Some(ApiKeyIndex(index)) = parts.extensions.get::<ApiKeyIndex>() {
             return Ok(ClientId(format!("key:{}", index + 1)));
         }
-        if state.options.trust_forwarded_for {
-            if let Some(ip) = last_forwarded_for(&parts.headers) {
-                return Ok(ClientId(format!("ip:{ip}")));
-            }
-        }
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip());
+        let ip = peer.map(|peer| client_address(peer, &parts.headers, &state.options.http));
         Ok(ClientId(match ip {
-            Some(ip) => format!("ip:{ip}"),
+            Some(ip) => format!("ip:{}", ip.to_canonical()),
             None => "ip:unknown".to_owned(),
         }))
     }
 }
 
-/// The last entry is the one our own proxy appended; earlier ones are whatever the client sent.
-fn last_forwarded_for(headers: &HeaderMap) -> Option<IpAddr> {
+/// The client behind `http.trusted_proxies`: `X-Forwarded-For` is read only when the peer is a
+/// trusted proxy, from the right (each proxy appends the address it saw), skipping the
+/// trusted hops; the first other address is the client. Entries left of it are whatever the
+/// client sent and are never believed.
+fn client_address(peer: IpAddr, headers: &HeaderMap, http: &HttpSettings) -> IpAddr {
+    if !http.is_trusted_proxy(peer) {
+        return peer;
+    }
     let joined = headers
         .get_all("x-forwarded-for")
         .iter()
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
         .join(",");
-    joined.rsplit(',').next()?.trim().parse().ok()
+    let mut client = peer;
+    for entry in joined.rsplit(',') {
+        let Ok(hop) = entry.trim().parse::<IpAddr>() else {
+            // A malformed entry ends the chain of trust: stop at the last address believed.
+            break;
+        };
+        client = hop;
+        if !http.is_trusted_proxy(hop) {
+            break;
+        }
+    }
+    client
 }
 
 #[cfg(test)]
@@ -102,14 +116,50 @@ mod tests {
         assert_eq!(matching_key(&keys, b""), None);
     }
 
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    fn behind(proxies: &[&str]) -> HttpSettings {
+        HttpSettings {
+            trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
+            ..HttpSettings::default()
+        }
+    }
+
     #[test]
-    fn forwarded_for_takes_the_proxy_appended_address() {
+    fn forwarded_for_is_read_from_the_right_past_trusted_hops() {
         let mut headers = HeaderMap::new();
-        headers.append("x-forwarded-for", "6.6.6.6, 10.0.0.1".parse().unwrap());
+        headers.append("x-forwarded-for", "6.6.6.6, 203.0.113.7".parse().unwrap());
+        headers.append("x-forwarded-for", "10.0.0.2".parse().unwrap());
+        let http = behind(&["10.0.0.0/8"]);
+        // The client forged 6.6.6.6; the outer proxy saw 203.0.113.7, the inner one 10.0.0.2.
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &headers, &http),
+            ip("203.0.113.7")
+        );
+    }
+
+    #[test]
+    fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+        let mut headers = HeaderMap::new();
         headers.append("x-forwarded-for", "203.0.113.7".parse().unwrap());
         assert_eq!(
-            last_forwarded_for(&headers),
-            Some("203.0.113.7".parse().unwrap())
+            client_address(ip("198.51.100.4"), &headers, &behind(&["10.0.0.0/8"])),
+            ip("198.51.100.4")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &headers, &behind(&[])),
+            ip("10.0.0.1")
+        );
+    }
+
+    #[test]
+    fn a_trusted_proxy_without_the_header_is_the_client() {
+        let headers = HeaderMap::new();
+        assert_eq!(
+            client_address(ip("10.0.0.1"), &headers, &behind(&["10.0.0.1"])),
+            ip("10.0.0.1")
         );
     }
 

@@ -81,27 +81,29 @@ pub enum ApiError {
         retry_after_seconds: u64,
         expected_wait: Range,
     },
-    /// A dependency (Redis, the ledger) cannot be reached. `detail` is logged, never sent.
+    /// A dependency (Redis, the ledger) cannot be reached. `source` is logged, never sent.
     #[error("the job queue is unreachable right now; retry in a few seconds")]
-    Unavailable { detail: String },
-    /// A bug or an unexpected failure. `detail` is logged, never sent.
+    Unavailable { source: BoxError },
+    /// A bug or an unexpected failure. `source` is logged, never sent.
     #[error("internal error")]
-    Internal { detail: String },
+    Internal { source: BoxError },
 }
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// Seconds a client is told to wait when a dependency is down.
 const UNAVAILABLE_RETRY_SECONDS: u64 = 5;
 
 impl ApiError {
-    pub fn internal(detail: impl std::fmt::Display) -> Self {
+    pub fn internal(source: impl Into<BoxError>) -> Self {
         ApiError::Internal {
-            detail: detail.to_string(),
+            source: source.into(),
         }
     }
 
-    pub fn unavailable(detail: impl std::fmt::Display) -> Self {
+    pub fn unavailable(source: impl Into<BoxError>) -> Self {
         ApiError::Unavailable {
-            detail: detail.to_string(),
+            source: source.into(),
         }
     }
 
@@ -203,10 +205,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
         match &self {
-            ApiError::Internal { detail } => {
+            ApiError::Internal { source } => {
+                let detail = chain(source.as_ref());
                 tracing::error!(code = self.code(), %detail, "request failed")
             }
-            ApiError::Unavailable { detail } => {
+            ApiError::Unavailable { source } => {
+                let detail = chain(source.as_ref());
                 tracing::warn!(code = self.code(), %detail, "dependency unavailable")
             }
             _ => {}
@@ -223,15 +227,36 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// An error and its causes, one line: what the log keeps of a 5xx. A cause whose text the
+/// message above it already quotes is not repeated.
+fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !text.contains(&line) {
+            text.push_str(": ");
+            text.push_str(&line);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 impl From<coda_jobs::Error> for ApiError {
     fn from(error: coda_jobs::Error) -> Self {
-        match error.code() {
-            "unavailable" => ApiError::unavailable(error),
-            "invalid_cursor" => ApiError::InvalidQuery {
+        use coda_jobs::Error;
+        match error {
+            Error::BadCursor(_) => ApiError::InvalidQuery {
                 field: Some("cursor".into()),
                 message: format!("cursor must be the next_cursor of a previous page: {error}"),
             },
-            _ => ApiError::internal(error),
+            Error::Redis(_) | Error::Queue(_) | Error::Database(_) => ApiError::unavailable(error),
+            Error::Migrate(_)
+            | Error::Io(_)
+            | Error::Corrupt(_)
+            | Error::UnexpectedReply { .. }
+            | Error::Settings(_) => ApiError::internal(error),
         }
     }
 }
@@ -254,7 +279,7 @@ impl From<coda_jobs::SubmitError> for ApiError {
                 limit: limit as u64,
                 retry_after_seconds,
             },
-            SubmitError::Unavailable(detail) => ApiError::Unavailable { detail },
+            SubmitError::Backend(error) => error.into(),
         }
     }
 }
@@ -297,18 +322,30 @@ mod tests {
 
     #[test]
     fn redis_down_is_a_clear_503_with_retry_after() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
         let (status, body, retry) = body_of(
-            coda_jobs::SubmitError::Unavailable("redis: Connection refused (os error 111)".into())
-                .into(),
+            coda_jobs::SubmitError::Backend(coda_jobs::Error::Redis(refused.into())).into(),
         );
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body["error"]["code"], "unavailable");
         let message = body["error"]["message"].as_str().unwrap();
         assert!(
-            message.contains("unreachable") && !message.contains("os error"),
+            message.contains("unreachable") && !message.contains("refused"),
             "{message}"
         );
         assert_eq!(retry.as_deref(), Some("5"));
+    }
+
+    #[test]
+    fn the_log_line_of_a_server_error_keeps_every_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::Other, "disk full");
+        let error = coda_jobs::Error::Queue(Box::new(io));
+        assert_eq!(chain(&error), "queue: disk full");
+        #[derive(Debug, thiserror::Error)]
+        #[error("writing the result")]
+        struct Outer(#[source] std::io::Error);
+        let outer = Outer(std::io::Error::new(std::io::ErrorKind::Other, "disk full"));
+        assert_eq!(chain(&outer), "writing the result: disk full");
     }
 
     #[test]

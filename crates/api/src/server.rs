@@ -2,7 +2,6 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use axum::body::{Body, Bytes};
 use axum::extract::DefaultBodyLimit;
@@ -106,24 +105,17 @@ fn request_span(request: &Request<Body>) -> tracing::Span {
 pub async fn serve(
     coda: Coda,
     listener: tokio::net::TcpListener,
-    web_dir: PathBuf,
+    options: ApiOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-    if !web_dir.join("index.html").is_file() {
-        tracing::warn!(dir = %web_dir.display(), "no index.html in the web folder; the page will 404");
+    if !options.web_dir.join("index.html").is_file() {
+        tracing::warn!(dir = %options.web_dir.display(), "no index.html in the web folder; the page will 404");
     }
-    let state = AppState::new(
-        coda,
-        install_metrics_recorder(),
-        ApiOptions {
-            web_dir,
-            ..ApiOptions::default()
-        },
-    );
+    let state = AppState::new(coda, install_metrics_recorder(), options);
     serve_state(state, listener, shutdown).await
 }
 
-/// [`serve`] with a state built by the caller (custom [`ApiOptions`]).
+/// [`serve`] with a state built by the caller (e.g. its own metrics recorder).
 pub async fn serve_state(
     state: AppState,
     listener: tokio::net::TcpListener,

@@ -2,31 +2,35 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use coda_jobs::Coda;
+use coda_jobs::{Coda, SettingsError};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::sync::watch;
 
-/// Knobs of the HTTP layer that are not part of the shared [`coda_jobs::Settings`].
+use crate::settings::{AuthSettings, HttpSettings};
+
+/// What the HTTP layer runs on: its configuration sections and where the page lives.
 #[derive(Debug, Clone)]
 pub struct ApiOptions {
+    pub http: HttpSettings,
+    pub auth: AuthSettings,
     /// Folder of the web page, served at `/`; `/jobs/{id}` answers its `index.html`.
     pub web_dir: PathBuf,
-    /// Take the client address for per-client limits from the last `X-Forwarded-For` entry
-    /// (the one the reverse proxy appended). Only safe behind a proxy that sets it.
-    pub trust_forwarded_for: bool,
-    /// How often an open event stream re-reads its job.
-    pub events_poll_interval: Duration,
 }
 
 impl Default for ApiOptions {
     fn default() -> Self {
         Self {
+            http: HttpSettings::default(),
+            auth: AuthSettings::default(),
             web_dir: PathBuf::from("web"),
-            trust_forwarded_for: false,
-            events_poll_interval: Duration::from_millis(500),
         }
+    }
+}
+
+impl ApiOptions {
+    pub fn validate(&self) -> Result<(), SettingsError> {
+        self.http.validate()
     }
 }
 

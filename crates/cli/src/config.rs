@@ -1,17 +1,71 @@
-//! Settings in order of precedence: defaults, the TOML file, `CODA_<SECTION>__<KEY>` environment
-//! variables, then command-line flags. A bad key or value fails here, naming the key.
+//! The configuration file format, composed from the sections each crate owns, loaded in order
+//! of precedence: defaults, the TOML file, `CODA_<SECTION>__<KEY>` environment variables, then
+//! command-line flags. A bad key or value fails here, naming the key.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use coda_jobs::settings::Settings;
+use coda_api::{ApiOptions, AuthSettings, HttpSettings};
+use coda_jobs::settings::{
+    DatabaseSettings, Limits, QueueSettings, RedisSettings, StorageSettings,
+};
+use coda_musicgen::ModelSettings;
+use coda_worker::WorkerSettings;
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
+use serde::{Deserialize, Serialize};
 
 use crate::cli::ServeArgs;
 
-pub fn load(file: Option<&Path>, flags: &ServeArgs) -> anyhow::Result<Settings> {
-    let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+/// Every section of `coda.toml`, each typed by the crate that uses it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub http: HttpSettings,
+    pub redis: RedisSettings,
+    pub database: DatabaseSettings,
+    pub storage: StorageSettings,
+    pub worker: WorkerSettings,
+    pub model: ModelSettings,
+    pub queue: QueueSettings,
+    pub limits: Limits,
+    pub auth: AuthSettings,
+}
+
+impl Config {
+    /// What the job contract runs on.
+    pub fn jobs(&self) -> coda_jobs::Settings {
+        coda_jobs::Settings {
+            redis: self.redis.clone(),
+            database: self.database.clone(),
+            storage: self.storage.clone(),
+            queue: self.queue.clone(),
+            limits: self.limits.clone(),
+            fleet: self.worker.fleet(),
+            public_url: self.http.public_url.clone(),
+        }
+    }
+
+    /// What the HTTP layer runs on.
+    pub fn api(&self, web_dir: PathBuf) -> ApiOptions {
+        ApiOptions {
+            http: self.http.clone(),
+            auth: self.auth.clone(),
+            web_dir,
+        }
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.jobs().validate()?;
+        self.http.validate()?;
+        self.worker.validate()?;
+        self.model.validate()?;
+        Ok(())
+    }
+}
+
+pub fn load(file: Option<&Path>, flags: &ServeArgs) -> anyhow::Result<Config> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
     if let Some(file) = file {
         anyhow::ensure!(
             file.exists(),
@@ -26,36 +80,36 @@ pub fn load(file: Option<&Path>, flags: &ServeArgs) -> anyhow::Result<Settings> 
             .filter(|k| k.as_str().contains("__"))
             .split("__"),
     );
-    let mut settings: Settings = figment.extract().map_err(describe)?;
-    apply_flags(&mut settings, flags);
-    settings.validate().context("invalid configuration")?;
-    Ok(settings)
+    let mut config: Config = figment.extract().map_err(describe)?;
+    apply_flags(&mut config, flags);
+    config.validate().context("invalid configuration")?;
+    Ok(config)
 }
 
-fn apply_flags(settings: &mut Settings, flags: &ServeArgs) {
+fn apply_flags(config: &mut Config, flags: &ServeArgs) {
     if let Some(addr) = flags.addr {
-        settings.http.addr = addr;
+        config.http.addr = addr;
     }
     if let Some(url) = &flags.redis_url {
-        settings.redis.url = url.clone();
+        config.redis.url = url.clone();
     }
     if let Some(ns) = &flags.namespace {
-        settings.redis.namespace = ns.clone();
+        config.redis.namespace = ns.clone();
     }
     if let Some(url) = &flags.database_url {
-        settings.database.url = Some(url.clone());
+        config.database.url = Some(url.clone());
     }
     if let Some(dir) = &flags.data_dir {
-        settings.storage.dir = dir.clone();
+        config.storage.dir = dir.clone();
     }
     if let Some(n) = flags.concurrency {
-        settings.worker.concurrency = n;
+        config.worker.concurrency = n;
     }
     if let Some(model) = &flags.model {
-        settings.model.id = model.clone();
+        config.model.id = model.clone();
     }
     if let Some(quantization) = flags.quantization {
-        settings.model.quantization = quantization.as_str().to_string();
+        config.model.quantization = quantization;
     }
 }
 

@@ -3,9 +3,10 @@
 use crate::eta::{self, Ahead, Speed};
 use crate::id::{JobId, JobStatus};
 use crate::ledger::LedgerRow;
-use crate::queue::{Backlog, LiveJob};
+use crate::queue::{Backlog, LiveJob, Place};
+use crate::range::Range;
 use crate::time::rfc3339;
-use crate::view::{Accounting, Eta, JobView, Progress, Range};
+use crate::view::{Accounting, Eta, JobView, Progress};
 
 /// What the view needs besides the job itself.
 #[derive(Debug, Clone)]
@@ -24,18 +25,18 @@ pub(crate) fn status_of(live: &LiveJob, backlog: &Backlog) -> (JobStatus, Option
     if live.status.is_final() {
         return (live.status, live.error.clone());
     }
-    match backlog.place.as_str() {
-        "running" => (JobStatus::Running, None),
-        "claimed" | "active" | "scheduled" => (JobStatus::Queued, None),
+    match backlog.place {
+        Place::Running => (JobStatus::Running, None),
+        Place::Claimed | Place::Active | Place::Scheduled => (JobStatus::Queued, None),
         // The queue gave up on it before a worker could record why: say how often it ran.
-        "dead" => (
+        Place::Dead => (
             JobStatus::Failed,
             Some(format!(
                 "gave up after {} attempts: the queue abandoned the job",
                 live.attempts
             )),
         ),
-        _ => (live.status, None),
+        Place::Nowhere => (live.status, None),
     }
 }
 
@@ -96,7 +97,7 @@ pub(crate) fn from_live(
                     fraction: step as f64 / live.steps as f64,
                 });
             }
-            view.stage = live.stage.clone();
+            view.stage = live.stage;
         }
         _ => {}
     }

@@ -1,15 +1,16 @@
-//! Error types. Each has a stable snake_case `code()` that the api maps to an HTTP status.
+//! Error types of the job contract. They say what went wrong and keep their source; the codes
+//! clients branch on and the HTTP statuses belong to the api, which maps each variant once.
 
 use crate::id::JobStatus;
-use crate::view::Range;
+use crate::range::Range;
 
-/// Infrastructure failures: Redis, the ledger, the file system.
+/// Infrastructure failures: Redis, the queue library, the ledger, the file system.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
     #[error("queue: {0}")]
-    Queue(String),
+    Queue(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("ledger: {0}")]
     Database(#[from] sqlx::Error),
     #[error("ledger migration: {0}")]
@@ -18,6 +19,10 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("stored job data is unreadable: {0}")]
     Corrupt(String),
+    /// A Lua script answered something this build does not know: Redis runs other scripts
+    /// than the ones compiled in, or a script has a bug. Never read as a guess.
+    #[error("the {script} script answered {reply:?}, which this version does not know")]
+    UnexpectedReply { script: &'static str, reply: String },
     #[error(transparent)]
     Settings(#[from] SettingsError),
     #[error("invalid cursor: {0}")]
@@ -25,13 +30,9 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::Redis(_) | Error::Queue(_) | Error::Database(_) => "unavailable",
-            Error::Settings(_) => "invalid_settings",
-            Error::BadCursor(_) => "invalid_cursor",
-            Error::Migrate(_) | Error::Io(_) | Error::Corrupt(_) => "internal",
-        }
+    /// True when a dependency could not be reached or answered in time: worth a retry.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Error::Redis(_) | Error::Queue(_) | Error::Database(_))
     }
 }
 
@@ -41,6 +42,15 @@ impl Error {
 pub struct SettingsError {
     pub key: &'static str,
     pub message: String,
+}
+
+impl SettingsError {
+    pub fn new(key: &'static str, message: impl Into<String>) -> Self {
+        SettingsError {
+            key,
+            message: message.into(),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,20 +69,12 @@ pub enum SubmitError {
         limit: usize,
         retry_after_seconds: u64,
     },
-    /// Redis or the ledger cannot be reached.
-    #[error("the queue is unavailable: {0}")]
-    Unavailable(String),
+    /// Redis or the ledger failed; the job was not accepted.
+    #[error(transparent)]
+    Backend(#[from] Error),
 }
 
 impl SubmitError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            SubmitError::QueueFull { .. } => "queue_full",
-            SubmitError::ClientLimit { .. } => "client_limit",
-            SubmitError::Unavailable(_) => "unavailable",
-        }
-    }
-
     pub fn retry_after_seconds(&self) -> Option<u64> {
         match self {
             SubmitError::QueueFull {
@@ -83,14 +85,8 @@ impl SubmitError {
                 retry_after_seconds,
                 ..
             } => Some(*retry_after_seconds),
-            SubmitError::Unavailable(_) => None,
+            SubmitError::Backend(_) => None,
         }
-    }
-}
-
-impl From<Error> for SubmitError {
-    fn from(e: Error) -> Self {
-        SubmitError::Unavailable(e.to_string())
     }
 }
 
@@ -102,23 +98,7 @@ pub enum CancelError {
     Forbidden,
     #[error("the job already finished ({status})")]
     AlreadyFinished { status: JobStatus },
-    #[error("the queue is unavailable: {0}")]
-    Unavailable(String),
-}
-
-impl CancelError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            CancelError::NotFound => "not_found",
-            CancelError::Forbidden => "forbidden",
-            CancelError::AlreadyFinished { .. } => "already_finished",
-            CancelError::Unavailable(_) => "unavailable",
-        }
-    }
-}
-
-impl From<Error> for CancelError {
-    fn from(e: Error) -> Self {
-        CancelError::Unavailable(e.to_string())
-    }
+    /// Redis or the ledger failed; nothing was changed.
+    #[error(transparent)]
+    Backend(#[from] Error),
 }

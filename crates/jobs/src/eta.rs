@@ -4,7 +4,7 @@
 //! frame plus `K − 1` steps for the codebook delay pattern, so a job's cost is its step count
 //! times the measured ms per step, plus a fixed overhead (prompt encoding, audio rendering).
 
-use crate::view::Range;
+use crate::range::Range;
 
 /// MusicGen's EnCodec runs at 32 kHz with a hop of 640 samples: 50 frames per second.
 pub const MUSICGEN_FRAME_RATE: f64 = 50.0;
@@ -36,7 +36,7 @@ impl Default for ModelShape {
 
 impl ModelShape {
     pub fn frames(&self, duration_seconds: f64) -> u64 {
-        (duration_seconds * self.frame_rate).ceil().max(1.0) as u64
+        crate::frames::frames_for_seconds(duration_seconds, self.frame_rate) as u64
     }
 
     /// Decoding steps for a clip: frames + K − 1.

@@ -9,29 +9,42 @@
 //! (an `Arc` around one Redis connection manager and one SQL pool) meant to be shared by every
 //! request handler and every worker slot. Multi-key changes (admission, position, cancel, start)
 //! run as Lua scripts so that concurrent api and worker processes never see a half-made change.
-//! The worker side of the contract is [`WorkerLink`].
+//! The worker side of the contract is [`WorkerLink`]; both facades share one `core` (settings,
+//! queue, ledger) and neither reaches into the other.
+//!
+//! Configuration: this crate owns the `redis`, `database`, `storage`, `queue` and `limits`
+//! sections; [`Settings`] adds what it must know of the others' (worker liveness and attempts,
+//! the public URL), composed by the binary.
 
 mod assemble;
-mod bytesize;
+mod core;
 mod error;
 pub mod eta;
+mod frames;
 mod id;
 mod ledger;
+mod outcome;
 mod queue;
+mod range;
 mod request;
 mod service;
 pub mod settings;
+mod stage;
 pub mod telemetry;
 mod time;
 mod view;
 mod worker_link;
 
 pub use error::{CancelError, Error, SettingsError, SubmitError};
+pub use frames::frames_for_seconds;
 pub use id::{InvalidJobId, JobId, JobStatus};
 pub use ledger::{Ledger, LedgerRow};
+pub use outcome::{FailureReason, Finish, ModelFacts, Outcome, Start};
 pub use queue::QueuedJob;
+pub use range::Range;
 pub use request::{GenerationRequest, JobParams, ValidationError};
 pub use service::Coda;
-pub use settings::Settings;
-pub use view::{Accounting, Eta, JobView, Page, Progress, QueueView, Range, Submitted};
-pub use worker_link::{Finish, ModelFacts, Outcome, Start, WorkerLink};
+pub use settings::{FleetSettings, Settings};
+pub use stage::JobStage;
+pub use view::{Accounting, Eta, JobView, Page, Progress, QueueView, Submitted};
+pub use worker_link::WorkerLink;

@@ -66,12 +66,6 @@ pub struct ValidationError {
     pub message: String,
 }
 
-impl ValidationError {
-    pub fn code(&self) -> &'static str {
-        "invalid_request"
-    }
-}
-
 fn bounded(field: &'static str, value: f64, low: f64, high: f64) -> Result<f64, ValidationError> {
     if !value.is_finite() || value < low || value > high {
         return Err(ValidationError {

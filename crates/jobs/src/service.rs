@@ -6,15 +6,17 @@ use std::sync::Arc;
 use tracing::warn;
 
 use crate::assemble::{self, Context};
+use crate::core::Core;
 use crate::error::{CancelError, Error, SubmitError};
 use crate::eta::{self, Ahead};
 use crate::id::{JobId, JobStatus};
 use crate::ledger::{Ledger, LedgerRow};
-use crate::queue::{field, sha256_hex, Admission, CancelOutcome, Queue, QueuedJob};
+use crate::queue::{field, sha256_hex, Admission, CancelOutcome, QueuedJob};
+use crate::range::Range;
 use crate::request::JobParams;
 use crate::settings::Settings;
 use crate::time::now_ms;
-use crate::view::{JobView, Page, QueueView, Range, Submitted};
+use crate::view::{JobView, Page, QueueView, Submitted};
 use crate::worker_link::WorkerLink;
 
 const MAX_PAGE: u32 = 100;
@@ -24,28 +26,14 @@ const DEFAULT_JOB_SECONDS: f64 = 10.0;
 /// Cheap to clone: one Redis connection manager and one SQL pool behind an `Arc`.
 #[derive(Debug, Clone)]
 pub struct Coda {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    settings: Settings,
-    queue: Queue,
-    ledger: Ledger,
+    inner: Arc<Core>,
 }
 
 impl Coda {
     /// Connects to Redis and the ledger (applying migrations) after validating the settings.
     pub async fn connect(settings: &Settings) -> Result<Coda, Error> {
-        settings.validate()?;
-        let queue = Queue::connect(&settings.redis.url, &settings.redis.namespace).await?;
-        let ledger = Ledger::connect(&settings.database_url()).await?;
         Ok(Coda {
-            inner: Arc::new(Inner {
-                settings: settings.clone(),
-                queue,
-                ledger,
-            }),
+            inner: Arc::new(Core::connect(settings).await?),
         })
     }
 
@@ -57,27 +45,14 @@ impl Coda {
         &self.inner.ledger
     }
 
-    pub(crate) fn queue_handle(&self) -> &Queue {
-        &self.inner.queue
-    }
-
     /// The worker side of the contract, for a worker process named `name`.
     pub fn worker_link(&self, name: &str) -> WorkerLink {
-        WorkerLink::new(self.clone(), name)
+        WorkerLink::new(self.inner.clone(), name)
     }
 
     /// `<storage.dir>/audio/<id>.wav`.
     pub fn audio_path(&self, id: JobId) -> PathBuf {
-        self.inner
-            .settings
-            .storage
-            .dir
-            .join("audio")
-            .join(format!("{id}.wav"))
-    }
-
-    pub(crate) fn retention_seconds(&self) -> u64 {
-        self.inner.settings.storage.retention_seconds()
+        self.inner.audio_path(id)
     }
 
     /// Admits, records and enqueues a job. `client` identifies who asked (API key name or
@@ -90,7 +65,7 @@ impl Coda {
         let created_ms = now_ms();
         let steps = queue.model_shape().await?.steps(params.duration_seconds);
         let params_json =
-            serde_json::to_string(&params).map_err(|e| SubmitError::Unavailable(e.to_string()))?;
+            serde_json::to_string(&params).map_err(|e| Error::Corrupt(e.to_string()))?;
         let fields = [
             (field::STATUS, JobStatus::Queued.as_str().to_string()),
             (field::PARAMS, params_json),
@@ -151,10 +126,9 @@ impl Coda {
             }
             return Err(e.into());
         }
-        let view = self
-            .job(id)
-            .await?
-            .ok_or_else(|| SubmitError::Unavailable("job vanished".into()))?;
+        let view = self.job(id).await?.ok_or_else(|| {
+            Error::Corrupt(format!("job {id} vanished right after it was queued"))
+        })?;
         Ok(Submitted {
             view,
             cancel_token: token,
@@ -199,19 +173,16 @@ impl Coda {
     /// Cancels a queued job at once, or asks the worker to stop a running one (it stops
     /// before its next decoding step). Requires the token handed out at submission.
     pub async fn cancel(&self, id: JobId, token: &str) -> Result<JobView, CancelError> {
-        self.cancel_checked(id, Some(&sha256_hex(token))).await
-    }
-
-    pub(crate) async fn cancel_checked(
-        &self,
-        id: JobId,
-        token_sha: Option<&str>,
-    ) -> Result<JobView, CancelError> {
         let now = now_ms();
         let outcome = self
             .inner
             .queue
-            .cancel(id, token_sha, now, self.retention_seconds())
+            .cancel(
+                id,
+                Some(&sha256_hex(token)),
+                now,
+                self.inner.retention_seconds(),
+            )
             .await?;
         match outcome {
             CancelOutcome::NotFound => {
@@ -299,15 +270,9 @@ impl Coda {
     }
 
     /// Ready when Redis and the ledger answer.
-    pub async fn readiness(&self) -> Result<(), String> {
-        self.inner
-            .queue
-            .ping()
-            .await
-            // Both errors already name their dependency ("redis: …", "ledger: …").
-            .map_err(|e| e.to_string())?;
-        self.inner.ledger.ping().await.map_err(|e| e.to_string())?;
-        Ok(())
+    pub async fn readiness(&self) -> Result<(), Error> {
+        self.inner.queue.ping().await?;
+        self.inner.ledger.ping().await
     }
 
     fn context(&self, speed: eta::Speed, concurrency: u64) -> Context<'_> {
@@ -316,15 +281,15 @@ impl Coda {
             now_ms: now_ms(),
             speed,
             concurrency,
-            device_watts: s.worker.device_watts,
-            public_url: s.http.public_url.as_deref(),
+            device_watts: s.fleet.device_watts,
+            public_url: s.public_url.as_deref(),
         }
     }
 
     /// Live worker processes and their job slots.
     async fn workers(&self) -> Result<(u64, u64), Error> {
         // Three missed heartbeats and a worker is presumed gone.
-        let window = 3 * 1000 * self.inner.settings.worker.heartbeat_seconds as i64;
+        let window = 3 * 1000 * self.inner.settings.fleet.heartbeat_seconds as i64;
         self.inner.queue.workers_alive(now_ms() - window).await
     }
 
@@ -332,7 +297,7 @@ impl Coda {
     async fn concurrency(&self) -> Result<u64, Error> {
         let (alive, slots) = self.workers().await?;
         Ok(if alive == 0 {
-            self.inner.settings.worker.concurrency as u64
+            self.inner.settings.fleet.concurrency as u64
         } else {
             slots.max(1)
         })

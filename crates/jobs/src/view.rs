@@ -4,7 +4,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::id::{JobId, JobStatus};
+use crate::range::Range;
 use crate::request::JobParams;
+use crate::stage::JobStage;
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct JobView {
@@ -18,8 +20,8 @@ pub struct JobView {
     pub eta: Option<Eta>,
     /// Decoding progress while running.
     pub progress: Option<Progress>,
-    /// `encoding_prompt`, `composing` or `rendering_audio` while running.
-    pub stage: Option<String>,
+    /// What the worker is doing while the job runs.
+    pub stage: Option<JobStage>,
     pub params: JobParams,
     pub created_at: String,
     pub started_at: Option<String>,
@@ -36,22 +38,6 @@ pub struct JobView {
 pub struct Eta {
     pub start_seconds: Range,
     pub finish_seconds: Range,
-}
-
-/// An estimate as a range: the truth is expected between `low` and `high`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, ToSchema)]
-pub struct Range {
-    pub low: f64,
-    pub high: f64,
-}
-
-impl Range {
-    pub fn point(value: f64) -> Self {
-        Range {
-            low: value,
-            high: value,
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

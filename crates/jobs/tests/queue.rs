@@ -62,7 +62,6 @@ async fn cancel_needs_the_token_and_frees_the_place() {
         .await
         .unwrap_err();
     assert!(matches!(err, CancelError::Forbidden), "{err:?}");
-    assert_eq!(err.code(), "forbidden");
     assert_eq!(
         coda.job(first.view.id).await.unwrap().unwrap().status,
         JobStatus::Queued
@@ -132,7 +131,6 @@ async fn a_client_over_its_limit_is_told_when_to_retry() {
         }
         other => panic!("expected a client limit, got {other:?}"),
     }
-    assert_eq!(err.code(), "client_limit");
     // Others are not affected, and a cancel frees a slot.
     coda.submit(common::params("other", 5.0), "modest")
         .await
@@ -229,9 +227,7 @@ async fn history_pages_newest_first() {
         vec![ids[0]]
     );
     assert_eq!(page3.next_cursor, None);
-    assert_eq!(
-        coda.history(Some("../etc"), 2).await.unwrap_err().code(),
-        "invalid_cursor"
-    );
+    let err = coda.history(Some("../etc"), 2).await.unwrap_err();
+    assert!(matches!(err, coda_jobs::Error::BadCursor(_)), "{err:?}");
     common::drop_namespace(&coda.settings().redis.namespace).await;
 }

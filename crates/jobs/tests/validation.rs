@@ -1,6 +1,7 @@
 //! What a client may ask for, and what a bad request is told.
 
 use coda_jobs::settings::Limits;
+use coda_jobs::settings::QueueSettings;
 use coda_jobs::{GenerationRequest, JobId, Settings};
 
 fn request() -> GenerationRequest {
@@ -102,22 +103,25 @@ fn unknown_fields_are_rejected() {
     )
     .unwrap_err();
     assert!(err.to_string().contains("tempo"), "{err}");
-    let err = serde_json::from_str::<Settings>(r#"{"worker":{"concurency":2}}"#).unwrap_err();
-    assert!(err.to_string().contains("concurency"), "{err}");
+    let err = serde_json::from_str::<QueueSettings>(r#"{"max_pendin":2}"#).unwrap_err();
+    assert!(err.to_string().contains("max_pendin"), "{err}");
 }
 
 #[test]
 fn settings_validation_names_the_key() {
     let mut s = Settings::default();
     assert!(s.validate().is_ok());
-    s.worker.concurrency = 0;
-    assert_eq!(s.validate().unwrap_err().key, "worker.concurrency");
-    let mut s = Settings::default();
     s.queue.max_pending = 9000;
     assert_eq!(s.validate().unwrap_err().key, "queue.max_pending");
     let mut s = Settings::default();
-    s.model.quantization = "q3".into();
-    assert_eq!(s.validate().unwrap_err().key, "model.quantization");
+    s.limits.max_prompt_chars = 0;
+    assert_eq!(s.validate().unwrap_err().key, "limits.max_prompt_chars");
+    let mut s = Settings::default();
+    s.redis.namespace = "two words".into();
+    assert_eq!(s.validate().unwrap_err().key, "redis.namespace");
+    let mut s = Settings::default();
+    s.storage.retention_seconds = Some(0);
+    assert_eq!(s.validate().unwrap_err().key, "storage.retention_seconds");
     let s = Settings::default();
     assert_eq!(s.database_url(), "sqlite://./data/coda.db?mode=rwc");
 }

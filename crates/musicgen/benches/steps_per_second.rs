@@ -68,6 +68,9 @@ fn report(name: &str, model: &MusicGen, frames: usize) {
 
 fn main() {
     let args = parse_args();
+    if let Some(threads) = args.threads {
+        coda_musicgen::restart_with_threads(threads).expect("running with the thread count");
+    }
     let opts = LoadOptions {
         threads: args.threads,
         ..LoadOptions::default()

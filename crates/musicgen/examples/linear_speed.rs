@@ -20,7 +20,7 @@ fn time_ms(mut f: impl FnMut(), reps: usize) -> f64 {
 
 fn main() -> candle_core::Result<()> {
     if let Some(threads) = std::env::args().nth(1).and_then(|s| s.parse().ok()) {
-        coda_musicgen::set_threads(threads);
+        coda_musicgen::restart_with_threads(threads).expect("running with the thread count");
     }
     let device = Device::Cpu;
     let x = Tensor::randn(0f32, 1.0, (2, 1024), &device)?;

@@ -4,10 +4,11 @@
 //! ≈ 80 M ELUs for a 10 s clip (≈ 10% of rendering, the other core waiting) and ≈ 200 k GELUs
 //! per decoding step. Here `exp` is a branch-free range reduction plus polynomial and `erf`
 //! the Abramowitz–Stegun 7.1.26 rational form (|error| ≤ 1.5e-7, ≈ 5e-7 in f32), both of
-//! which the compiler turns into SIMD; large tensors are split over rayon's chunks.
+//! which the compiler turns into SIMD; large tensors are split over candle's threads.
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor};
-use rayon::prelude::*;
+
+use crate::kernels::{vectorized, ParallelOut};
 
 /// Values per parallel task; smaller tensors are done on the calling thread.
 const CHUNK: usize = 1 << 15;
@@ -64,22 +65,15 @@ impl<F: Fn(f32) -> f32 + Copy + Send + Sync> CustomOp1 for Map<F> {
             candle_core::bail!("{}: input must be contiguous", self.name);
         };
         let src = &storage.as_slice::<f32>()?[start..end];
-        let mut dst = vec![0f32; src.len()];
         let f = self.f;
-        let apply = |(dst, src): (&mut [f32], &[f32])| {
-            crate::simd::vectorized!({
+        let dst = ParallelOut::zeros(src.len(), CHUNK).fill_in_tasks_of(1, |chunks, dst| {
+            let src = &src[chunks.start * CHUNK..];
+            vectorized!({
                 for (d, &s) in dst.iter_mut().zip(src) {
                     *d = f(s);
                 }
             })
-        };
-        if src.len() <= CHUNK {
-            apply((&mut dst, src));
-        } else {
-            dst.par_chunks_mut(CHUNK)
-                .zip(src.par_chunks(CHUNK))
-                .for_each(apply);
-        }
+        });
         Ok((CpuStorage::F32(dst), layout.shape().clone()))
     }
 }

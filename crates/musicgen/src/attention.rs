@@ -6,11 +6,10 @@
 //! fixed costs grew a late step of musicgen-small to twice the cost of an early one. Here
 //! scores, softmax and the weighted sum run in one pass per head straight over the cache.
 
-use std::sync::Mutex;
-
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor};
 
 use crate::cache::RowScales;
+use crate::kernels::{dot_widening, vectorized, ParallelOut, Widen};
 
 /// `softmax(q·Kᵀ·scale + bias)·V` for f32 `q` `[b, h, 1, d]` and f32 (or byte rows with
 /// `scales`) `k`, `v` `[b, h, T, d]`; views into a cache are fine, only the last dimension
@@ -54,34 +53,6 @@ fn strides4(layout: &Layout, what: &str) -> Result<(usize, [usize; 3])> {
     Ok((layout.start_offset(), [s[0], s[1], s[2]]))
 }
 
-/// Dot product over [`LANES`] independent accumulators, which the compiler turns into SIMD
-/// lanes (a single running sum would be a serial dependency chain).
-#[inline(always)]
-pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
-    dot_widening(a, b)
-}
-
-/// [`dot`] against a row of cache elements, widened as they are read.
-#[inline(always)]
-fn dot_widening<E: CacheElem>(a: &[f32], b: &[E]) -> f32 {
-    let mut acc = [0f32; LANES];
-    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
-    let mut tail = 0f32;
-    for (x, y) in ca.remainder().iter().zip(cb.remainder()) {
-        tail += x * y.widen();
-    }
-    for (x, y) in ca.zip(cb) {
-        for i in 0..LANES {
-            acc[i] += x[i] * y[i].widen();
-        }
-    }
-    // A plain running sum of the lanes: LLVM turned a pairwise tree into 2-wide vectors.
-    for a in acc {
-        tail += a;
-    }
-    tail
-}
-
 /// The head width of every MusicGen size, for which the kernel has fixed-size loops: the
 /// weighted sum then stays in registers (with a run-time width it is loaded and stored again
 /// for every position), and byte rows' scores have an AVX-512 kernel.
@@ -100,13 +71,8 @@ fn weighted_sum<E: CacheElem, const D: usize>(p: &[f32], values: &[E], stride: u
     out
 }
 
-/// One AVX-512 register of f32.
-const LANES: usize = 16;
-
 /// A cache element, widened to f32 where it is used.
-trait CacheElem: Copy + Send + Sync + candle_core::WithDType {
-    fn widen(self) -> f32;
-
+trait CacheElem: Widen + Send + Sync + candle_core::WithDType {
     /// Fills `scores` with `q` against the rows `stride` apart in `keys` where an AVX-512 kernel
     /// for this element and width runs on this CPU; false if none did.
     #[inline(always)]
@@ -115,25 +81,13 @@ trait CacheElem: Copy + Send + Sync + candle_core::WithDType {
     }
 }
 
-impl CacheElem for f32 {
-    #[inline(always)]
-    fn widen(self) -> f32 {
-        self
-    }
-}
+impl CacheElem for f32 {}
 
 impl CacheElem for u8 {
-    /// The signed byte rows of a scaled cache (`crate::cache`), stored as `u8` because candle
-    /// has no `i8`; the kernel applies the scales.
-    #[inline(always)]
-    fn widen(self) -> f32 {
-        f32::from(self as i8)
-    }
-
     #[inline(always)]
     fn avx512_scores(q: &[f32], keys: &[Self], stride: usize, scores: &mut [f32]) -> bool {
         #[cfg(target_arch = "x86_64")]
-        if let (Some(simd), Ok(q)) = (pulp::x86::V4::try_new(), <&[f32; HEAD_DIM]>::try_from(q)) {
+        if let (Some(simd), Ok(q)) = (crate::kernels::avx512(), <&[f32; HEAD_DIM]>::try_from(q)) {
             avx512::byte_scores(simd, q, keys, stride, scores);
             return true;
         }
@@ -151,7 +105,8 @@ mod avx512 {
 
     use pulp::x86::V4;
 
-    use super::{HEAD_DIM, LANES};
+    use super::HEAD_DIM;
+    use crate::kernels::LANES;
 
     #[inline(always)]
     pub(super) fn byte_scores(
@@ -194,13 +149,10 @@ impl SingleQuery<'_> {
         let (q, qo, qst) = views.q;
         let (k, ko, kst) = views.k;
         let (v, vo, vst) = views.v;
-        // candle's own worker threads, the ones its quantized matmuls use: a second pool
-        // (rayon) would compete with them for the same cores while they spin between ops.
-        let rows: Vec<Mutex<Vec<f32>>> = (0..b * h).map(|_| Mutex::new(Vec::new())).collect();
-        candle_core::utils::barrier_pool().execute_chunked(b * h, |range| {
-            crate::simd::vectorized!({
+        ParallelOut::zeros(b * h * d, d).fill(|rows, out| {
+            vectorized!({
                 let mut scores = Vec::with_capacity(t);
-                for bh in range {
+                for (bh, out) in rows.zip(out.chunks_exact_mut(d)) {
                     let (bi, hi) = (bh / h, bh % h);
                     let q_row = &q[qo + bi * qst[0] + hi * qst[1]..][..d];
                     let k_base = ko + bi * kst[0] + hi * kst[1];
@@ -252,31 +204,20 @@ impl SingleQuery<'_> {
                         }
                     }
                     let values = &v[v_base..];
-                    let mut out = if d == HEAD_DIM {
-                        weighted_sum::<E, HEAD_DIM>(&scores, values, vst[2]).to_vec()
+                    if d == HEAD_DIM {
+                        out.copy_from_slice(&weighted_sum::<E, HEAD_DIM>(&scores, values, vst[2]));
                     } else {
-                        let mut out = vec![0f32; d];
                         for (j, p) in scores.iter().enumerate() {
                             for (o, x) in out.iter_mut().zip(&values[j * vst[2]..][..d]) {
                                 *o += p * x.widen();
                             }
                         }
-                        out
-                    };
+                    }
                     let inv = total.recip();
                     out.iter_mut().for_each(|o| *o *= inv);
-                    *rows[bh]
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) = out;
                 }
             })
-        });
-        rows.into_iter()
-            .flat_map(|row| {
-                row.into_inner()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner)
-            })
-            .collect()
+        })
     }
 }
 

@@ -18,7 +18,8 @@ pub struct BenchOptions {
     /// cache), so the clip figures are exact only when this covers a whole clip; fewer steps
     /// are extrapolated from their median.
     pub steps: usize,
-    /// Untimed steps first (allocations, the first quantized matmul's weight repacking).
+    /// Untimed steps first (allocations and whatever else only the first steps pay; loading
+    /// has already paid for the repacking of quantized weights).
     pub warmup_steps: usize,
     /// Positions fed in one go before the first step, so that a few timed steps can stand for
     /// the middle of a clip rather than its cheap start (0 = start at the beginning).
@@ -29,8 +30,9 @@ pub struct BenchOptions {
     pub prompt_tokens: usize,
     /// Frames rendered by EnCodec for its timing.
     pub audio_frames: usize,
-    /// Clip length the real-time factor is computed for.
-    pub clip_seconds: f64,
+    /// Length of the clip the real-time factor is computed for, in frames (500: 10 s at
+    /// MusicGen's 50 frames per second).
+    pub clip_frames: usize,
 }
 
 impl Default for BenchOptions {
@@ -42,7 +44,7 @@ impl Default for BenchOptions {
             guidance: 3.0,
             prompt_tokens: 13,
             audio_frames: 250,
-            clip_seconds: 10.0,
+            clip_frames: 500,
         }
     }
 }
@@ -60,8 +62,9 @@ pub struct BenchReport {
     pub text_ms: f64,
     pub audio_frames: usize,
     pub audio_ms: f64,
+    /// The length of `clip_frames` at the model's frame rate.
     pub clip_seconds: f64,
-    /// Decoding steps of a clip of `clip_seconds` (frames + codebooks − 1).
+    /// Decoding steps of the clip (frames + codebooks − 1).
     pub clip_steps: usize,
     /// T5 + the clip's decoding steps (measured when `steps` covers them, else `clip_steps` ×
     /// median) + EnCodec scaled to the clip's frames.
@@ -79,9 +82,10 @@ pub struct BenchReport {
 /// Runs the measurement on `model`. Decoding starts at `start_position` and runs
 /// `warmup_steps + steps` positions, feeding back sampled tokens (top-k 250, as jobs do).
 pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
-    if opts.steps == 0 || opts.audio_frames == 0 || opts.prompt_tokens == 0 {
+    if opts.steps == 0 || opts.audio_frames == 0 || opts.prompt_tokens == 0 || opts.clip_frames == 0
+    {
         return Err(Error::InvalidRequest(
-            "steps, audio frames and prompt tokens must be at least 1".into(),
+            "steps, audio frames, prompt tokens and clip frames must be at least 1".into(),
         ));
     }
     let vocab = model.config.text_encoder.vocab_size as u32;
@@ -98,12 +102,12 @@ pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
     let total = opts.warmup_steps + opts.steps;
     let k = model.num_codebooks();
     let capacity = opts.start_position + total + 1;
-    let mut state = model.compute(|| model.decoder.start(&cond.states, &cond.mask, capacity))?;
+    let mut state = model.decoder.start(&cond.states, &cond.mask, capacity)?;
     if opts.start_position > 0 {
         let rows = cond.states.dim(0)?;
         let pad = model.config.decoder.pad_token_id;
         let prefix = Tensor::full(pad, (rows, k, opts.start_position), &model.device)?;
-        model.compute(|| model.decoder.step(&mut state, &prefix))?;
+        model.decoder.step(&mut state, &prefix)?;
     }
     let mut sampler = LogitsProcessor::from_sampling(
         0,
@@ -116,7 +120,7 @@ pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
     let mut times = Vec::with_capacity(opts.steps);
     for step in 0..total {
         let started = Instant::now();
-        let logits = model.compute(|| model.guided_step(&mut state, &inputs, &cond))?;
+        let logits = model.guided_step(&mut state, &inputs, &cond)?;
         for (row, input) in inputs.iter_mut().enumerate() {
             *input = sampler.sample(&logits.get(row)?)?;
         }
@@ -136,10 +140,11 @@ pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
         })
         .collect();
     let started = Instant::now();
-    model.decode_audio(&codes)?;
+    model.render(&codes)?;
     let audio_ms = millis(started);
 
-    let clip_frames = model.frames_for_seconds(opts.clip_seconds);
+    let clip_frames = opts.clip_frames;
+    let clip_seconds = clip_frames as f64 / model.frame_rate();
     let clip_steps = model.decoding_steps(clip_frames);
     let clip_extrapolated = opts.start_position > 0 || times.len() < clip_steps;
     let measured_clip_ms: f64 = times.iter().take(clip_steps).sum();
@@ -164,27 +169,14 @@ pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
         text_ms,
         audio_frames: opts.audio_frames,
         audio_ms,
-        clip_seconds: opts.clip_seconds,
+        clip_seconds,
         clip_steps,
         clip_ms,
         clip_extrapolated,
-        real_time_factor: clip_ms / (opts.clip_seconds * 1000.0),
+        real_time_factor: clip_ms / (clip_seconds * 1000.0),
         peak_rss_bytes: peak_rss_bytes(),
         threads: crate::threads::threads_in_use(),
     })
-}
-
-impl MusicGen {
-    /// One guided decoding step on a one-token prompt, so that one-off costs (candle repacks
-    /// quantized weights on their first matmul: hundreds of ms at full size) are paid at load,
-    /// not by the first job. Returns how long it took.
-    pub fn warm_up(&self) -> Result<f64> {
-        let started = Instant::now();
-        self.guided_logits_step0(&[1], 3.0)?;
-        let ms = millis(started);
-        tracing::debug!(ms, "musicgen warm-up step done");
-        Ok(ms)
-    }
 }
 
 /// Peak resident set size of this process (`VmHWM` in `/proc/self/status`); `None` where

@@ -133,7 +133,7 @@ impl CacheView<'_> {
 /// Rows of `d` values as signed bytes (stored as `u8`) and their scales.
 fn to_scaled_rows(x: &Tensor, d: usize) -> Result<(Vec<u8>, Vec<f32>)> {
     let values = x.flatten_all()?.to_vec1::<f32>()?;
-    Ok(crate::simd::vectorized!({
+    Ok(crate::kernels::vectorized!({
         let (q, scales) = crate::scaled::scale_rows(&values, d);
         (q.into_iter().map(|q| q as u8).collect(), scales)
     }))

@@ -21,21 +21,22 @@ pub(crate) struct Conditioning {
 }
 
 impl MusicGen {
-    /// Tokenizes the prompt and generates; see [`generate_from_ids`](Self::generate_from_ids).
+    /// Generates `params.frames` frames of audio for `params.prompt`. Reports every stage to
+    /// `observer` and asks it before each decoding step whether to stop.
     pub fn generate(
         &self,
         params: &GenerationParams,
         observer: &mut dyn GenerationObserver,
     ) -> Result<Generation> {
         params.validate().map_err(Error::InvalidRequest)?;
-        let ids = self.tokenize(&params.prompt)?;
-        self.generate_from_ids(&ids, params, observer)
+        let ids = self.prompt_ids(&params.prompt)?;
+        self.generate_from_tokens(&ids, params, observer)
     }
 
     /// Generates `params.frames` frames conditioned on prompt token ids (`params.prompt` is
     /// ignored). Reports every stage to `observer` and asks it before each decoding step
     /// whether to stop.
-    pub fn generate_from_ids(
+    pub(crate) fn generate_from_tokens(
         &self,
         ids: &[u32],
         params: &GenerationParams,
@@ -52,7 +53,7 @@ impl MusicGen {
         let started = Instant::now();
         let pattern = self.pattern(params.frames);
         let total = pattern.steps();
-        let mut state = self.compute(|| self.decoder.start(&cond.states, &cond.mask, total + 1))?;
+        let mut state = self.decoder.start(&cond.states, &cond.mask, total + 1)?;
         let mut sampler = LogitsProcessor::from_sampling(params.seed, sampling(params));
         let mut delayed: Vec<Vec<u32>> = (0..pattern.codebooks)
             .map(|_| {
@@ -66,7 +67,7 @@ impl MusicGen {
                 return Err(Error::Stopped);
             }
             let inputs: Vec<u32> = delayed.iter().map(|row| row[step]).collect();
-            let logits = self.compute(|| self.guided_step(&mut state, &inputs, &cond))?;
+            let logits = self.guided_step(&mut state, &inputs, &cond)?;
             for (k, row) in delayed.iter_mut().enumerate() {
                 let token = match pattern.forced(k, step + 1) {
                     Some(token) => token,
@@ -88,7 +89,7 @@ impl MusicGen {
         observer.on_stage(Stage::RenderingAudio);
         let started = Instant::now();
         let codes = pattern.undo(&delayed);
-        let samples = self.decode_audio(&codes)?;
+        let samples = self.render(&codes)?;
         timings.audio_ms = millis(started);
         tracing::debug!(
             ?timings,
@@ -103,49 +104,6 @@ impl MusicGen {
         })
     }
 
-    /// Guided logits `[K, vocab]` of the first decoding step (every codebook fed the start
-    /// token) for prompt `ids`: the quantity sampling starts from, for reference comparisons.
-    pub fn guided_logits_step0(&self, ids: &[u32], guidance: f64) -> Result<Tensor> {
-        let pad = self.pattern(1).pad;
-        let fed = vec![vec![pad]; self.num_codebooks()];
-        Ok(self.guided_logits_fed(ids, &fed, 1, guidance)?.remove(0))
-    }
-
-    /// Guided logits `[K, vocab]` of every decoding step of `codes` (`[K, frames]`) with the
-    /// model fed those codes rather than its own choices (teacher forcing): what it would pick
-    /// at each step after the same history, so that two models can be compared step by step
-    /// without one flipped near-tie sending all later steps down another path.
-    pub fn guided_logits_along(
-        &self,
-        ids: &[u32],
-        codes: &[Vec<u32>],
-        guidance: f64,
-    ) -> Result<Vec<Tensor>> {
-        let pattern = self.pattern(codes.first().map_or(0, Vec::len));
-        self.guided_logits_fed(ids, &pattern.apply(codes), pattern.steps(), guidance)
-    }
-
-    /// Guided logits of the first `steps` decoding steps, step `s` fed position `s` of every
-    /// row of `fed` (`[K, ≥ steps]`).
-    fn guided_logits_fed(
-        &self,
-        ids: &[u32],
-        fed: &[Vec<u32>],
-        steps: usize,
-        guidance: f64,
-    ) -> Result<Vec<Tensor>> {
-        let cond = self.conditioning(ids, guidance)?;
-        self.compute(|| {
-            let mut state = self.decoder.start(&cond.states, &cond.mask, steps)?;
-            (0..steps)
-                .map(|step| {
-                    let inputs: Vec<u32> = fed.iter().map(|row| row[step]).collect();
-                    self.guided_step(&mut state, &inputs, &cond)
-                })
-                .collect()
-        })
-    }
-
     pub(crate) fn pattern(&self, frames: usize) -> DelayPattern {
         DelayPattern {
             codebooks: self.num_codebooks(),
@@ -157,7 +115,7 @@ impl MusicGen {
     pub(crate) fn conditioning(&self, ids: &[u32], guidance: f64) -> Result<Conditioning> {
         let ids = ids.to_vec();
         let ones = vec![1u32; ids.len()];
-        let states = self.encode_prompt_ids_projected(&[ids], std::slice::from_ref(&ones))?;
+        let states = self.cross_states(&[ids], std::slice::from_ref(&ones))?;
         let mask = Tensor::from_vec(ones, (1, states.dim(1)?), &self.device)?;
         // Exactly 1.0 makes the unconditional row irrelevant: skip it and halve the work.
         #[expect(clippy::float_cmp, reason = "only the exact no-op scale is special")]

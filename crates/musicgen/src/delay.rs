@@ -36,7 +36,9 @@ impl DelayPattern {
             .collect()
     }
 
-    /// Applies the delay to plain codes (the inverse of [`undo`](Self::undo)).
+    /// Applies the delay to plain codes (the inverse of [`undo`](Self::undo)): how a model is
+    /// fed known codes to compare its choices step by step.
+    #[cfg(any(test, feature = "testing"))]
     pub fn apply(&self, codes: &[Vec<u32>]) -> Vec<Vec<u32>> {
         (0..self.codebooks)
             .map(|k| {

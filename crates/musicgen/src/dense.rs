@@ -9,7 +9,7 @@
 
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
 
-use crate::shared_out::SharedOut;
+use crate::kernels::{columns_to_rows, dot, vectorized, ParallelOut};
 
 /// The most input rows taken here: guidance decodes two.
 const MAX_ROWS: usize = 4;
@@ -61,18 +61,17 @@ impl CustomOp2 for FewRows {
 /// shuffles.)
 fn product(x: &[f32], w: &[f32], m: usize, k: usize) -> Vec<f32> {
     let n = w.len() / k;
-    let out = SharedOut::zeros(m * n);
-    candle_core::utils::barrier_pool().execute_chunked(n, |outputs| {
-        crate::simd::vectorized!({
-            for j in outputs {
+    let by_column = ParallelOut::zeros(n * m, m).fill(|columns, out| {
+        vectorized!({
+            for (j, out) in columns.zip(out.chunks_exact_mut(m)) {
                 let weights = &w[j * k..][..k];
-                for (r, row) in x.chunks_exact(k).enumerate() {
-                    out.set(r * n + j, crate::attention::dot(row, weights));
+                for (o, row) in out.iter_mut().zip(x.chunks_exact(k)) {
+                    *o = dot(row, weights);
                 }
             }
         })
     });
-    out.into_vec()
+    columns_to_rows(by_column, m)
 }
 
 #[cfg(test)]

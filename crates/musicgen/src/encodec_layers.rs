@@ -4,11 +4,9 @@
 
 use candle_core::{Device, Module, Result as CandleResult, Tensor};
 
-use rayon::prelude::*;
-
-use crate::attention::dot;
 use crate::config::EncodecConfig;
 use crate::error::Result;
+use crate::kernels::{dot, vectorized, ParallelOut};
 use crate::weights::Weights;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -129,7 +127,7 @@ impl Conv1d {
         let weight = self.weight.to_vec3::<f32>()?;
         let bias = self.bias.to_vec1::<f32>()?;
         let mut out = Vec::with_capacity(weight.len() * out_len);
-        crate::simd::vectorized!({
+        vectorized!({
             for (w, b) in weight.iter().zip(bias) {
                 let mut y = vec![b; out_len];
                 for (row, taps) in rows.iter().zip(w) {
@@ -243,12 +241,10 @@ impl ConvTranspose1d {
         let cols = self.weight_t.matmul(&x)?.flatten_all()?.to_vec1::<f32>()?;
         let bias = self.bias.to_vec1::<f32>()?;
         let out_len = steps * s;
-        let mut out = vec![0f32; bias.len() * out_len];
-        out.par_chunks_mut(out_len)
-            .zip(cols.par_chunks(k * steps))
-            .zip(bias.par_iter())
-            .for_each(|((row, taps), &b)| {
-                row.fill(b);
+        let out = ParallelOut::zeros(bias.len() * out_len, out_len).fill(|channels, rows| {
+            for (c, row) in channels.zip(rows.chunks_exact_mut(out_len)) {
+                row.fill(bias[c]);
+                let taps = &cols[c * k * steps..][..k * steps];
                 for (j, tap) in taps.chunks_exact(steps).enumerate() {
                     // Output sample of step t and tap j: t · s + j − left, when inside the row.
                     let first = left.saturating_sub(j).div_ceil(s);
@@ -259,7 +255,8 @@ impl ConvTranspose1d {
                         }
                     }
                 }
-            });
+            }
+        });
         Tensor::from_vec(out, (1, bias.len(), out_len), x.device())
     }
 }
@@ -330,7 +327,7 @@ const ROWS_PER_TASK: usize = 256;
 impl LstmLayer {
     /// The input projection runs as one matmul. The recurrence, inherently sequential, is a
     /// 4C × C matrix-vector product per step (16 MiB for EnCodec's 1024 wide LSTM), spread
-    /// over rayon's threads, then the gate arithmetic on plain floats.
+    /// over candle's threads, then the gate arithmetic on plain floats.
     fn run(&self, input: &Tensor, hidden: usize, device: &Device) -> CandleResult<Tensor> {
         let steps = input.dim(0)?;
         let projected = input
@@ -339,14 +336,13 @@ impl LstmLayer {
             .to_vec2::<f32>()?;
         let mut h = vec![0f32; hidden];
         let mut c = vec![0f32; hidden];
-        let mut rec = vec![0f32; 4 * hidden];
         let mut out = Vec::with_capacity(steps * hidden);
         for x_gates in projected {
-            rec.par_chunks_mut(ROWS_PER_TASK)
-                .zip(self.w_hh.par_chunks(ROWS_PER_TASK * hidden))
-                .for_each(|(rec, rows)| {
-                    crate::simd::vectorized!({
-                        for (r, row) in rec.iter_mut().zip(rows.chunks_exact(hidden)) {
+            let rec =
+                ParallelOut::zeros(4 * hidden, 1).fill_in_tasks_of(ROWS_PER_TASK, |rows, rec| {
+                    let weights = &self.w_hh[rows.start * hidden..rows.end * hidden];
+                    vectorized!({
+                        for (r, row) in rec.iter_mut().zip(weights.chunks_exact(hidden)) {
                             *r = dot(row, &h);
                         }
                     })

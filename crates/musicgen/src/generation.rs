@@ -8,7 +8,7 @@
 #[derive(Debug, Clone, PartialEq)]
 pub struct GenerationParams {
     pub prompt: String,
-    /// Audio frames to generate (see [`crate::MusicGen::frames_for_seconds`]).
+    /// Audio frames to generate ([`crate::MusicGen::frame_rate`] per second of audio).
     pub frames: usize,
     pub top_k: usize,
     pub top_p: f64,

@@ -13,7 +13,7 @@ use std::ops::Range;
 use candle_core::quantized::{GgmlDType, QTensor};
 use candle_core::{Result, Tensor};
 
-use crate::shared_out::SharedOut;
+use crate::kernels::{columns_to_rows, vectorized, ParallelOut};
 use crate::weights::Weights;
 
 /// Values per block, as in GGUF's Q8_0.
@@ -122,7 +122,7 @@ impl Int8Matrix {
             candle_core::bail!("int8 matrix: input has {cols} columns, weight {}", bad.cols);
         }
         let x = x.contiguous()?.flatten_all()?.to_vec1::<f32>()?;
-        let act = crate::simd::vectorized!(quantize_rows(&x, cols));
+        let act = vectorized!(quantize_rows(&x, cols));
         let outs = products(mats, &act);
         outs.into_iter()
             .zip(mats)
@@ -171,42 +171,71 @@ fn quantize_rows(x: &[f32], cols: usize) -> Int8Matrix {
 /// Every activation row times every matrix: one `Vec` `[act.rows, rows]` per matrix.
 fn products(mats: &[&Int8Matrix], act: &Int8Matrix) -> Vec<Vec<f32>> {
     let m = act.rows;
-    // Tasks: runs of output rows, never straddling two matrices.
-    let tasks: Vec<(usize, usize)> = mats
-        .iter()
-        .enumerate()
-        .flat_map(|(i, w)| (0..w.rows).step_by(ROWS_PER_TASK).map(move |r| (i, r)))
-        .collect();
-    let outs: Vec<SharedOut> = mats.iter().map(|w| SharedOut::zeros(m * w.rows)).collect();
-    candle_core::utils::barrier_pool().execute_chunked(tasks.len(), |range| {
-        run_tasks(&tasks[range], mats, act, &outs);
-    });
-    outs.into_iter().map(SharedOut::into_vec).collect()
-}
-
-/// A thread's share of the tasks `(matrix, first row)`, each into its `outs` entry
-/// `[act.rows, w.rows]`; the CPU's features are looked up once per share, not per task.
-fn run_tasks(tasks: &[(usize, usize)], mats: &[&Int8Matrix], act: &Int8Matrix, outs: &[SharedOut]) {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(simd) = pulp::x86::V3::try_new() {
-        // The whole share in one AVX2 context, so the loops around the kernel inline into it.
-        return simd.vectorize(|| share(tasks, mats, act, outs, avx2::Avx2(simd)));
+    // The weight rows of all matrices, one after another: one parallel region for all.
+    let mut starts = vec![0];
+    for w in mats {
+        starts.push(starts[starts.len() - 1] + w.rows);
     }
-    share(tasks, mats, act, outs, Portable);
+    let total = starts[mats.len()];
+    let mut by_row = ParallelOut::zeros(total * m, m)
+        .fill_in_tasks_of(ROWS_PER_TASK, |rows, out| {
+            run_task(rows, out, mats, &starts, act)
+        });
+    // Split from the end, so that each matrix's values are moved once.
+    let mut outs: Vec<Vec<f32>> = mats
+        .iter()
+        .rev()
+        .map(|w| {
+            let own = by_row.split_off(by_row.len() - w.rows * m);
+            columns_to_rows(own, m)
+        })
+        .collect();
+    outs.reverse();
+    outs
 }
 
+/// A task's run of weight rows (numbered across all `mats`, first rows at `starts`), into
+/// `out` `[rows, act.rows]`; the CPU's features are looked up once per task, not per row.
+fn run_task(
+    rows: Range<usize>,
+    out: &mut [f32],
+    mats: &[&Int8Matrix],
+    starts: &[usize],
+    act: &Int8Matrix,
+) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(simd) = crate::kernels::avx2() {
+        // The whole task in one AVX2 context, so the loops around the kernel inline into it.
+        return simd.vectorize(|| share(rows, out, mats, starts, act, avx2::Avx2(simd)));
+    }
+    share(rows, out, mats, starts, act, Portable);
+}
+
+/// [`task`] for each matrix the run of rows reaches into.
 #[inline(always)]
 fn share(
-    tasks: &[(usize, usize)],
+    rows: Range<usize>,
+    out: &mut [f32],
     mats: &[&Int8Matrix],
+    starts: &[usize],
     act: &Int8Matrix,
-    outs: &[SharedOut],
     kernel: impl Dots + Copy,
 ) {
-    for &(i, start) in tasks {
-        let w = mats[i];
-        let rows = start..(start + ROWS_PER_TASK).min(w.rows);
-        task(w, rows, act, &outs[i], kernel);
+    let m = act.rows;
+    let mut r = rows.start;
+    while r < rows.end {
+        // The last matrix starting at or before row `r` (skipping any with no rows).
+        let i = starts.partition_point(|&s| s <= r) - 1;
+        let end = rows.end.min(starts[i + 1]);
+        let at = (r - rows.start) * m..(end - rows.start) * m;
+        task(
+            mats[i],
+            r - starts[i]..end - starts[i],
+            act,
+            &mut out[at],
+            kernel,
+        );
+        r = end;
     }
 }
 
@@ -246,18 +275,17 @@ impl Dots for Portable {
 /// One weight row against one or two activation rows (`(qs, scales)` each).
 type Act<'a> = (&'a [i8], &'a [f32]);
 
+/// Weight rows `rows` of `w` against every activation row, into `out` `[rows, act.rows]`.
 #[inline(always)]
-fn task(w: &Int8Matrix, rows: Range<usize>, act: &Int8Matrix, out: &SharedOut, kernel: impl Dots) {
+fn task(w: &Int8Matrix, rows: Range<usize>, act: &Int8Matrix, out: &mut [f32], kernel: impl Dots) {
     let m = act.rows;
-    for r in rows {
+    for (r, out) in rows.zip(out.chunks_exact_mut(m)) {
         let (wq, ws) = w.row(r);
         for g in (0..m).step_by(GROUP) {
             let n = GROUP.min(m - g);
             let group: [Act<'_>; GROUP] = std::array::from_fn(|j| act.row(g + j.min(n - 1)));
             let d = kernel.dots(wq, ws, &group[..n]);
-            for (j, d) in d.iter().take(n).enumerate() {
-                out.set((g + j) * w.rows + r, *d);
-            }
+            out[g..g + n].copy_from_slice(&d[..n]);
         }
     }
 }
@@ -434,7 +462,7 @@ mod tests {
         for r in 0..8 {
             let (wq, ws) = m.row(r);
             let plain = Portable.dots(wq, ws, &acts);
-            let fast = match pulp::x86::V3::try_new() {
+            let fast = match crate::kernels::avx2() {
                 Some(simd) => simd.vectorize(|| super::avx2::Avx2(simd).dots(wq, ws, &acts)),
                 None => return, // no AVX2 here: only the portable loop runs
             };

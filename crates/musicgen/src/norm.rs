@@ -51,7 +51,7 @@ impl CustomOp1 for LayerNorm {
             candle_core::bail!("layer norm over {dim} values, input {:?}", layout.shape());
         }
         let mut dst = vec![0f32; src.len()];
-        crate::simd::vectorized!({
+        crate::kernels::vectorized!({
             for (src, dst) in src.chunks_exact(dim).zip(dst.chunks_exact_mut(dim)) {
                 let (sum, sum2) = src
                     .iter()

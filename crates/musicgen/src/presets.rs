@@ -5,7 +5,8 @@ use candle_core::Device;
 
 use crate::config::{DecoderConfig, EncodecConfig, MusicgenConfig, T5Config};
 use crate::error::Result;
-use crate::model::{LoadOptions, MusicGen};
+use crate::load::LoadOptions;
+use crate::model::MusicGen;
 use crate::random::{random_weights, WeightNormNaming};
 use crate::tiny::tiny_tokenizer;
 use crate::weights::Weights;
@@ -92,7 +93,7 @@ impl MusicGen {
                 reason,
             })?;
         if let Some(threads) = opts.threads {
-            crate::threads::set_threads(threads);
+            crate::threads::use_threads(threads);
         }
         let device: &Device = &opts.device;
         let mut weights = Weights::from_map(random_weights(

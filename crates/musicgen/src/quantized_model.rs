@@ -1,14 +1,13 @@
 //! Quantized models on disk: writing a GGUF from a checkpoint (or from random weights of a
-//! preset's shapes), loading one, and the cached copy a worker quantizes on first use.
+//! preset's shapes), and the cached copy a worker quantizes on first use.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::config::MusicgenConfig;
 use crate::error::{Error, Result};
-use crate::gguf::{read_gguf, write_gguf};
+use crate::gguf::write_gguf;
 use crate::hub::resolve_model;
-use crate::model::{LoadOptions, MusicGen};
 use crate::quantize::{quantize_weights, Quantization, QuantizeSummary};
 use crate::random::{random_weights, WeightNormNaming};
 use crate::tiny::tiny_tokenizer;
@@ -71,7 +70,7 @@ pub fn quantized_model_path(id: &str, data_dir: &Path, quantization: Quantizatio
 }
 
 /// [`resolve_model`], then for a quantized setting the cached GGUF, written on first use and
-/// again whenever the checkpoint is newer than it. Returns what [`MusicGen::load`] takes.
+/// again whenever the checkpoint is newer than it. Returns what [`crate::MusicGen::load`] takes.
 pub fn resolve_quantized_model(
     id: &str,
     data_dir: &Path,
@@ -94,23 +93,4 @@ pub fn resolve_quantized_model(
     let summary = quantize_model(&source, quantization, &out)?;
     tracing::info!(by_type = ?summary.tensors_by_type, fallbacks = summary.fallbacks.len(), "quantized model written");
     Ok(out)
-}
-
-impl MusicGen {
-    pub(crate) fn load_gguf(path: &Path, opts: &LoadOptions) -> Result<Self> {
-        let model = read_gguf(path, &opts.device)?;
-        if opts.quantization != Quantization::None
-            && model.quantization.is_some_and(|q| q != opts.quantization)
-        {
-            tracing::warn!(
-                file = %path.display(),
-                asked = %opts.quantization,
-                stored = ?model.quantization,
-                "the GGUF file holds another quantization; using the file's"
-            );
-        }
-        let loaded = Self::from_weights(model.config, model.tokenizer, &model.weights, opts)?;
-        tracing::debug!(file = %path.display(), "musicgen model loaded from GGUF");
-        Ok(loaded)
-    }
 }

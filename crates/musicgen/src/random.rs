@@ -18,6 +18,11 @@ pub enum WeightNormNaming {
     #[default]
     Legacy,
     /// `parametrizations.weight.original0` / `original1`, as recent transformers saves them.
+    /// Loading reads both namings; only the tests write this one.
+    #[cfg_attr(
+        not(any(test, feature = "testing")),
+        expect(dead_code, reason = "written only by the tests' tiny models")
+    )]
     Parametrizations,
 }
 

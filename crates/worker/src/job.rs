@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use apalis::prelude::{AbortError, BoxDynError, Data};
-use coda_jobs::{Finish, JobId, JobParams, Outcome, QueuedJob, Start, WorkerLink};
+use coda_jobs::{FailureReason, Finish, JobId, JobParams, Outcome, QueuedJob, Start, WorkerLink};
 use coda_musicgen::{GenerationParams, MusicGen};
 use tracing::{info, warn};
 
 use crate::observer::observe;
-use crate::telemetry;
+use crate::telemetry::{self, Settled};
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -39,12 +39,12 @@ pub(crate) async fn handle(job: QueuedJob, shared: Data<Arc<Shared>>) -> Result<
         Start::Skip => return Ok(()),
         Start::Canceled => {
             info!(%id, "job was canceled before it started");
-            telemetry::settled("canceled", "canceled_before_start");
+            telemetry::settled(Settled::CanceledBeforeStart);
             return Err(AbortError::new("canceled before start").into());
         }
         Start::Exhausted { attempts } => {
             warn!(%id, attempts, "job failed: too many attempts");
-            telemetry::settled("failed", "too_many_attempts");
+            telemetry::settled(Settled::TooManyAttempts);
             return Err(AbortError::new("too many attempts").into());
         }
     }
@@ -60,7 +60,7 @@ pub(crate) async fn handle(job: QueuedJob, shared: Data<Arc<Shared>>) -> Result<
             info!(%id, "job canceled while running");
             Err(AbortError::new("canceled").into())
         }
-        Outcome::Failed { error } => {
+        Outcome::Failed { error, .. } => {
             warn!(%id, %error, "job failed");
             Err(AbortError::new(error.clone()).into())
         }
@@ -91,12 +91,13 @@ async fn run(shared: &Arc<Shared>, id: JobId, params: JobParams) -> Finish {
     let orphan_guard = StopOnDrop(Some(stop.clone()));
     let (mut observer, reporter) = observe(shared.link.clone(), id, stop.clone());
     let model = shared.model.clone();
-    let audio = shared.link.coda().audio_path(id);
+    let frames = coda_jobs::frames_for_seconds(params.duration_seconds, model.frame_rate());
+    let audio = shared.link.audio_path(id);
     let started = Instant::now();
     let result = tokio::task::spawn_blocking(move || {
         let request = GenerationParams {
             prompt: params.prompt,
-            frames: model.frames_for_seconds(params.duration_seconds),
+            frames,
             top_k: params.top_k as usize,
             top_p: params.top_p,
             temperature: params.temperature,
@@ -132,12 +133,14 @@ async fn run(shared: &Arc<Shared>, id: JobId, params: JobParams) -> Finish {
         Ok(Err(e)) => Finish {
             compute_seconds,
             ..Finish::nothing(Outcome::Failed {
+                reason: FailureReason::ModelError,
                 error: e.to_string(),
             })
         },
         Err(e) => Finish {
             compute_seconds,
             ..Finish::nothing(Outcome::Failed {
+                reason: FailureReason::ModelCrashed,
                 error: format!("the model crashed: {e}"),
             })
         },

@@ -6,7 +6,11 @@
 //! an async reporter that writes it to Redis (throttled, best-effort) and polls the cancel flag
 //! into an `AtomicBool` the model checks before every decoding step. A liveness task publishes
 //! heartbeats so the api can tell whether anyone is serving the queue.
+//!
+//! Configuration: this crate owns the `worker` section ([`WorkerSettings`]); the contract's
+//! view of it is [`WorkerSettings::fleet`], which the binary hands to the job contract.
 
+mod bytesize;
 mod error;
 mod job;
 mod liveness;
@@ -14,10 +18,13 @@ mod memory;
 mod observer;
 mod retention;
 mod run;
+mod settings;
 mod telemetry;
 mod warmup;
 
+pub use bytesize::ByteSize;
 pub use error::WorkerError;
 pub use memory::{check_budget, Footprint};
 pub use run::{load_model, run, worker_name};
+pub use settings::WorkerSettings;
 pub use warmup::{warm_up, WarmUp};

@@ -16,7 +16,7 @@ pub(crate) async fn keep_alive(
     let mut beat = tokio::time::interval(every);
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // Short retentions (tests, demos) are swept often; long ones every ten minutes.
-    let retention = Duration::from_secs(link.coda().settings().storage.retention_seconds());
+    let retention = Duration::from_secs(link.settings().storage.retention_seconds());
     let mut sweep = tokio::time::interval(sweep_every(retention));
     sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -32,7 +32,7 @@ pub(crate) async fn keep_alive(
                     Ok(n) => info!(removed = n, "swept expired jobs from the queue"),
                     Err(e) => debug!(error = %e, "sweep failed"),
                 }
-                let settings = &link.coda().settings().storage;
+                let settings = &link.settings().storage;
                 let audio = settings.dir.join("audio");
                 match tokio::task::spawn_blocking(move || remove_expired(&audio, retention)).await {
                     Ok(Ok(0)) => {}

@@ -4,10 +4,11 @@
 //! model from its shape for the longest job the api admits, since it grows with the clip's
 //! length.
 
-use coda_jobs::Settings;
 use coda_musicgen::MusicGen;
 
+use crate::bytesize::ByteSize;
 use crate::error::WorkerError;
+use crate::settings::WorkerSettings;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Footprint {
@@ -34,15 +35,20 @@ pub fn resident_bytes() -> Option<u64> {
 /// Working memory of one job of `seconds`, as the model computes it from its shape (attention
 /// cache while composing, audio rendering after).
 pub fn per_job_bytes(model: &MusicGen, seconds: f64) -> u64 {
-    model.job_memory_bytes(model.frames_for_seconds(seconds))
+    model.job_memory_bytes(coda_jobs::frames_for_seconds(seconds, model.frame_rate()))
 }
 
-/// Refuses a concurrency whose memory exceeds the budget, naming both keys.
-pub fn check_budget(settings: &Settings, footprint: &Footprint) -> Result<(), WorkerError> {
-    let Some(budget) = settings.worker.memory_budget else {
+/// Refuses a concurrency whose memory exceeds the budget, naming both keys. `job_seconds` is
+/// the longest job admitted (`limits.max_duration_seconds`).
+pub fn check_budget(
+    settings: &WorkerSettings,
+    job_seconds: f64,
+    footprint: &Footprint,
+) -> Result<(), WorkerError> {
+    let Some(budget) = settings.memory_budget else {
         return Ok(());
     };
-    let slots = settings.worker.concurrency;
+    let slots = settings.concurrency;
     let needed = footprint.for_slots(slots);
     if needed <= budget.0 {
         return Ok(());
@@ -55,10 +61,10 @@ pub fn check_budget(settings: &Settings, footprint: &Footprint) -> Result<(), Wo
     Err(WorkerError::MemoryBudget(format!(
         "worker.concurrency = {slots} needs about {} (model {} + {slots} × {} per job of {} s) \
          but worker.memory_budget is {}; {}",
-        coda_jobs::settings::ByteSize(needed),
-        coda_jobs::settings::ByteSize(footprint.model_bytes),
-        coda_jobs::settings::ByteSize(footprint.per_job_bytes),
-        settings.limits.max_duration_seconds,
+        ByteSize(needed),
+        ByteSize(footprint.model_bytes),
+        ByteSize(footprint.per_job_bytes),
+        job_seconds,
         budget,
         if fits == 0 {
             "not even one job fits: raise worker.memory_budget or use a smaller or quantized model"
@@ -72,13 +78,13 @@ pub fn check_budget(settings: &Settings, footprint: &Footprint) -> Result<(), Wo
 #[cfg(test)]
 mod tests {
     use super::*;
-    use coda_jobs::settings::ByteSize;
 
-    fn settings(concurrency: usize, budget: Option<u64>) -> Settings {
-        let mut s = Settings::default();
-        s.worker.concurrency = concurrency;
-        s.worker.memory_budget = budget.map(ByteSize);
-        s
+    fn settings(concurrency: usize, budget: Option<u64>) -> WorkerSettings {
+        WorkerSettings {
+            concurrency,
+            memory_budget: budget.map(ByteSize),
+            ..WorkerSettings::default()
+        }
     }
 
     const FOOTPRINT: Footprint = Footprint {
@@ -88,13 +94,13 @@ mod tests {
 
     #[test]
     fn no_budget_means_no_check() {
-        assert!(check_budget(&settings(64, None), &FOOTPRINT).is_ok());
+        assert!(check_budget(&settings(64, None), 30.0, &FOOTPRINT).is_ok());
     }
 
     #[test]
     fn weights_count_once_and_each_slot_adds_its_job() {
-        assert!(check_budget(&settings(2, Some(1200)), &FOOTPRINT).is_ok());
-        let err = check_budget(&settings(3, Some(1250)), &FOOTPRINT)
+        assert!(check_budget(&settings(2, Some(1200)), 30.0, &FOOTPRINT).is_ok());
+        let err = check_budget(&settings(3, Some(1250)), 30.0, &FOOTPRINT)
             .unwrap_err()
             .to_string();
         assert!(err.contains("worker.concurrency = 3"), "{err}");
@@ -104,7 +110,7 @@ mod tests {
 
     #[test]
     fn a_budget_below_the_weights_says_nothing_fits() {
-        let err = check_budget(&settings(1, Some(500)), &FOOTPRINT)
+        let err = check_budget(&settings(1, Some(500)), 30.0, &FOOTPRINT)
             .unwrap_err()
             .to_string();
         assert!(err.contains("not even one job fits"), "{err}");

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use coda_jobs::{JobId, WorkerLink};
+use coda_jobs::{JobId, JobStage, WorkerLink};
 use coda_musicgen::{GenerationObserver, Stage};
 use tokio::sync::mpsc;
 use tracing::debug;
@@ -73,12 +73,12 @@ async fn report(
                             pending = None;
                         }
                     }
-                    Stage::EncodingPrompt => write_stage(&link, id, "encoding_prompt").await,
+                    Stage::EncodingPrompt => write_stage(&link, id, JobStage::EncodingPrompt).await,
                     Stage::RenderingAudio => {
                         if let Some((step, total)) = pending.take() {
                             write_progress(&link, id, step, total).await;
                         }
-                        write_stage(&link, id, "rendering_audio").await;
+                        write_stage(&link, id, JobStage::RenderingAudio).await;
                     }
                 }
             }
@@ -99,7 +99,7 @@ async fn write_progress(link: &WorkerLink, id: JobId, step: usize, total: usize)
     }
 }
 
-async fn write_stage(link: &WorkerLink, id: JobId, stage: &str) {
+async fn write_stage(link: &WorkerLink, id: JobId, stage: JobStage) {
     if let Err(e) = link.stage(id, stage).await {
         debug!(%id, error = %e, "could not write the stage");
     }

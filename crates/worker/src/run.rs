@@ -5,14 +5,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::{BackendExt, Monitor, WorkerBuilder, WorkerBuilderExt};
-use coda_jobs::{Coda, ModelFacts, Settings};
-use coda_musicgen::{LoadOptions, MusicGen, Quantization};
+use coda_jobs::{Coda, ModelFacts};
+use coda_musicgen::{LoadOptions, ModelSettings, MusicGen};
 use tracing::{info, warn};
 
 use crate::error::WorkerError;
 use crate::job::{handle, Shared};
 use crate::liveness::keep_alive;
 use crate::memory::{self, check_budget, Footprint};
+use crate::settings::WorkerSettings;
 use crate::warmup::warm_up;
 
 /// A worker that misses this many heartbeats is presumed dead and its job re-queued.
@@ -22,12 +23,17 @@ const MISSED_HEARTBEATS: usize = 2;
 /// set, quantizing it once into `<storage.dir>/models/<name>-<quantization>.gguf`) and loads
 /// it on a blocking thread with `model.threads` CPU threads. Refuses a `worker.concurrency`
 /// that does not fit in `worker.memory_budget`.
-pub async fn load_model(settings: &Settings) -> Result<Arc<MusicGen>, WorkerError> {
-    let id = settings.model.id.clone();
-    let dir = settings.storage.dir.clone();
-    let threads = settings.model.threads;
-    let quantization: Quantization = settings.model.quantization.parse()?;
-    let (model, model_bytes) = tokio::task::spawn_blocking(move || {
+pub async fn load_model(
+    coda: &Coda,
+    model: &ModelSettings,
+    worker: &WorkerSettings,
+) -> Result<Arc<MusicGen>, WorkerError> {
+    let id = model.id.clone();
+    let dir = coda.settings().storage.dir.clone();
+    let threads = model.threads;
+    let quantization = model.quantization;
+    let max_seconds = coda.settings().limits.max_duration_seconds;
+    let (loaded, model_bytes) = tokio::task::spawn_blocking(move || {
         let path = coda_musicgen::resolve_quantized_model(&id, &dir, quantization)?;
         let before = memory::resident_bytes();
         let model = MusicGen::load(
@@ -46,26 +52,26 @@ pub async fn load_model(settings: &Settings) -> Result<Arc<MusicGen>, WorkerErro
     .await??;
     let footprint = Footprint {
         model_bytes: model_bytes.unwrap_or(0),
-        per_job_bytes: memory::per_job_bytes(&model, settings.limits.max_duration_seconds),
+        per_job_bytes: memory::per_job_bytes(&loaded, max_seconds),
     };
     info!(
-        model = %settings.model.id,
+        model = %model.id,
         model_bytes = footprint.model_bytes,
         per_job_bytes = footprint.per_job_bytes,
-        slots = settings.worker.concurrency,
+        slots = worker.concurrency,
         "model loaded"
     );
-    if settings.worker.memory_budget.is_some() && model_bytes.is_none() {
+    if worker.memory_budget.is_some() && model_bytes.is_none() {
         warn!("worker.memory_budget is set but this OS does not report resident memory; only the per-job part is checked");
     }
-    check_budget(settings, &footprint)?;
-    Ok(Arc::new(model))
+    check_budget(worker, max_seconds, &footprint)?;
+    Ok(Arc::new(loaded))
 }
 
 /// A process-unique worker name: apalis refuses a name that is still within its heartbeat
 /// window, even after a clean stop, so every start gets a fresh ULID suffix.
-pub fn worker_name(settings: &Settings) -> String {
-    let base = settings.worker.name.as_deref().unwrap_or("coda-worker");
+pub fn worker_name(settings: &WorkerSettings) -> String {
+    let base = settings.name.as_deref().unwrap_or("coda-worker");
     format!("{base}-{}", ulid::Ulid::new().to_string().to_lowercase())
 }
 
@@ -75,12 +81,16 @@ pub fn worker_name(settings: &Settings) -> String {
 pub async fn run(
     coda: Coda,
     model: Arc<MusicGen>,
+    settings: &WorkerSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerError> {
-    let settings = coda.settings().clone();
-    let name = worker_name(&settings);
+    if coda.settings().fleet != settings.fleet() {
+        // Attempts are counted with the contract's copy; liveness and slots with this one.
+        warn!("the worker section differs from the one the queue handle was made with");
+    }
+    let name = worker_name(settings);
     let link = coda.worker_link(&name);
-    let slots = settings.worker.concurrency;
+    let slots = settings.concurrency;
 
     link.publish_model(ModelFacts {
         frame_rate: model.frame_rate(),
@@ -94,18 +104,16 @@ pub async fn run(
             .await?;
     }
 
-    let heartbeat = Duration::from_secs(settings.worker.heartbeat_seconds);
+    let heartbeat = Duration::from_secs(settings.heartbeat_seconds);
     link.heartbeat(slots).await?;
 
     let shared = Arc::new(Shared {
         link: link.clone(),
         model,
     });
-    let poll = Duration::from_millis(settings.worker.poll_interval_ms);
+    let poll = Duration::from_millis(settings.poll_interval_ms);
     let mut monitor = Monitor::new()
-        .shutdown_timeout(Duration::from_secs(
-            settings.worker.shutdown_timeout_seconds,
-        ))
+        .shutdown_timeout(Duration::from_secs(settings.shutdown_timeout_seconds))
         // A backend error (Redis restarting, a timeout) must not silently end a slot.
         .should_restart(|ctx, error| {
             warn!(worker = ctx.name(), %error, "job slot stopped; restarting it");

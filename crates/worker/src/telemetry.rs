@@ -5,7 +5,7 @@ use coda_jobs::telemetry::{
     DECODE_MS_PER_STEP, JOBS_FINISHED, JOBS_STARTED, JOB_RUN_SECONDS, JOB_WAIT_SECONDS,
     REAL_TIME_FACTOR,
 };
-use coda_jobs::{Finish, JobId, Outcome};
+use coda_jobs::{FailureReason, Finish, JobId, Outcome};
 
 /// A run begins. The wait is measured from submission (the id's timestamp) on first starts
 /// only: a retry's wait would include the lost run.
@@ -18,22 +18,43 @@ pub(crate) fn started(id: JobId, attempts: u32, now_ms: i64) {
     }
 }
 
-/// A job reached an outcome without running (canceled while queued, too many attempts).
-pub(crate) fn settled(outcome: &'static str, reason: &'static str) {
+/// How a job left the worker: the `outcome` and `reason` labels of the finished-jobs counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Settled {
+    Completed,
+    CanceledBeforeStart,
+    CanceledWhileRunning,
+    TooManyAttempts,
+    Failed(FailureReason),
+}
+
+impl Settled {
+    fn labels(self) -> (&'static str, &'static str) {
+        match self {
+            Settled::Completed => ("succeeded", "completed"),
+            Settled::CanceledBeforeStart => ("canceled", "canceled_before_start"),
+            Settled::CanceledWhileRunning => ("canceled", "canceled_while_running"),
+            Settled::TooManyAttempts => ("failed", FailureReason::TooManyAttempts.as_str()),
+            Settled::Failed(reason) => ("failed", reason.as_str()),
+        }
+    }
+}
+
+/// A job reached an outcome, run or not.
+pub(crate) fn settled(how: Settled) {
+    let (outcome, reason) = how.labels();
     metrics::counter!(JOBS_FINISHED, "outcome" => outcome, "reason" => reason).increment(1);
 }
 
 /// A run ended.
 pub(crate) fn finished(finish: &Finish) {
-    let (outcome, reason) = match &finish.outcome {
-        Outcome::Succeeded { .. } => ("succeeded", "completed"),
-        Outcome::Canceled => ("canceled", "canceled_while_running"),
-        Outcome::Failed { error } if error.starts_with("the model crashed") => {
-            ("failed", "model_crashed")
-        }
-        Outcome::Failed { .. } => ("failed", "model_error"),
+    let how = match &finish.outcome {
+        Outcome::Succeeded { .. } => Settled::Completed,
+        Outcome::Canceled => Settled::CanceledWhileRunning,
+        Outcome::Failed { reason, .. } => Settled::Failed(*reason),
     };
-    settled(outcome, reason);
+    settled(how);
+    let (outcome, _) = how.labels();
     metrics::histogram!(JOB_RUN_SECONDS, "outcome" => outcome).record(finish.compute_seconds);
     if let Outcome::Succeeded { audio_seconds } = finish.outcome {
         if let Some(ms) = finish.ms_per_step() {

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use coda_jobs::{Coda, GenerationRequest, JobId, JobParams, JobStatus, JobView, Settings};
 use coda_musicgen::MusicGen;
+use coda_worker::WorkerSettings;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -23,15 +24,35 @@ fn model() -> Arc<MusicGen> {
         .clone()
 }
 
-async fn coda(dir: &tempfile::TempDir, tweak: impl FnOnce(&mut Settings)) -> Coda {
+/// The worker section of these tests: quick heartbeats and polls.
+fn worker_settings(tweak: impl FnOnce(&mut WorkerSettings)) -> WorkerSettings {
+    let mut w = WorkerSettings {
+        heartbeat_seconds: 1,
+        poll_interval_ms: 50,
+        ..WorkerSettings::default()
+    };
+    tweak(&mut w);
+    w
+}
+
+/// The worker section a queue handle was made from, as the binary would hand it to the worker.
+fn worker_settings_of(coda: &Coda) -> WorkerSettings {
+    let fleet = coda.settings().fleet;
+    worker_settings(|w| {
+        w.concurrency = fleet.concurrency;
+        w.max_attempts = fleet.max_attempts;
+        w.heartbeat_seconds = fleet.heartbeat_seconds;
+        w.device_watts = fleet.device_watts;
+    })
+}
+
+async fn coda(dir: &tempfile::TempDir, tweak: impl FnOnce(&mut WorkerSettings)) -> Coda {
     let mut s = Settings::default();
     s.redis.namespace = format!("test-{}", ulid::Ulid::new());
     s.storage.dir = dir.path().to_path_buf();
-    s.worker.heartbeat_seconds = 1;
-    s.worker.poll_interval_ms = 50;
+    s.fleet = worker_settings(tweak).fleet();
     s.queue.max_pending_per_client = 100;
     s.limits.max_duration_seconds = 600.0;
-    tweak(&mut s);
     Coda::connect(&s).await.expect("connect")
 }
 
@@ -82,7 +103,10 @@ fn start_worker(coda: &Coda) -> RunningWorker {
     let shutdown = async move {
         let _ = rx.await;
     };
-    let handle = tokio::spawn(coda_worker::run(coda.clone(), model(), shutdown));
+    let settings = worker_settings_of(coda);
+    let coda = coda.clone();
+    let handle =
+        tokio::spawn(async move { coda_worker::run(coda, model(), &settings, shutdown).await });
     RunningWorker { stop, handle }
 }
 
@@ -223,7 +247,7 @@ async fn futures_rows(coda: &Coda, ids: &[JobId]) -> Vec<coda_jobs::LedgerRow> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_slots_never_run_more_than_two() {
     let dir = tempfile::tempdir().unwrap();
-    let coda = coda(&dir, |s| s.worker.concurrency = 2).await;
+    let coda = coda(&dir, |w| w.concurrency = 2).await;
     let mut ids = Vec::new();
     for _ in 0..3 {
         ids.push(coda.submit(params(2.0), "e2e").await.unwrap().view.id);
@@ -349,7 +373,7 @@ async fn a_job_whose_worker_dies_runs_again_elsewhere() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_job_that_keeps_killing_its_worker_is_failed_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let coda = coda(&dir, |s| s.worker.max_attempts = 1).await;
+    let coda = coda(&dir, |w| w.max_attempts = 1).await;
     let id = coda.submit(params(20.0), "e2e").await.unwrap().view.id;
     let (v, second) = crash_mid_job_then_restart(&coda, id).await;
     assert_eq!(v.status, JobStatus::Failed);

@@ -1,7 +1,7 @@
 //! Server-sent events for one job: its view is pushed whenever it changes, and the stream ends
 //! after the job reaches a final state.
 //!
-//! The stream polls the facade (Redis) every `events_poll_interval` rather than subscribing:
+//! The stream polls the facade (Redis) every `http.events_poll_interval_ms` rather than subscribing:
 //! it is one cheap read per open page, and the worker may live in another process.
 
 use std::convert::Infallible;
@@ -45,7 +45,7 @@ pub async fn job_events(
     let watch = Watch {
         coda: state.coda.clone(),
         id,
-        interval: state.options.events_poll_interval,
+        interval: state.options.http.events_poll_interval(),
         shutdown: state.shutdown_signal(),
     };
     Ok(Sse::new(watch.stream(first)).keep_alive(KeepAlive::default()))

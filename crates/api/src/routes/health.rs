@@ -41,7 +41,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
                 reason: None,
             }),
         ),
-        Err(reason) => {
+        Err(error) => {
+            // Both errors name their dependency ("redis: …", "ledger: …").
+            let reason = error.to_string();
             tracing::warn!(%reason, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -143,7 +143,7 @@ pub async fn cancel_job(
             id: id.to_string(),
             status: status.to_string(),
         }),
-        Err(CancelError::Unavailable(detail)) => Err(ApiError::Unavailable { detail }),
+        Err(CancelError::Backend(error)) => Err(error.into()),
     }
 }
 

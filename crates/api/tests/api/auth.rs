@@ -5,8 +5,8 @@ use secrecy::SecretString;
 use crate::common::{json_request, valid_request, TestApp};
 
 async fn keyed_app() -> TestApp {
-    TestApp::with(|settings, _| {
-        settings.auth.api_keys = vec![SecretString::from("key-one"), SecretString::from("key-two")];
+    TestApp::with(|settings, options| {
+        options.auth.api_keys = vec![SecretString::from("key-one"), SecretString::from("key-two")];
         settings.queue.max_pending_per_client = 1;
     })
     .await

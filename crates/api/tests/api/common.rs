@@ -2,7 +2,6 @@
 //! process with `oneshot`. No worker runs, so submitted jobs stay queued.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::ConnectInfo;
@@ -93,11 +92,12 @@ impl TestApp {
         settings.storage.dir = dir.path().join("data");
         let mut options = ApiOptions {
             web_dir,
-            events_poll_interval: Duration::from_millis(20),
             ..ApiOptions::default()
         };
+        options.http.events_poll_interval_ms = 20;
         configure(&mut settings, &mut options);
         settings.validate().expect("test settings are valid");
+        options.validate().expect("test options are valid");
 
         let coda = Coda::connect(&settings)
             .await

@@ -73,7 +73,7 @@ async fn one_client_cannot_hold_more_than_its_share() {
 }
 
 #[tokio::test]
-async fn forwarded_for_is_ignored_unless_trusted() {
+async fn forwarded_for_is_believed_only_from_trusted_proxies() {
     let submit_as = |forwarded: &'static str| {
         let mut request = json_request(Method::POST, "/api/v1/jobs", valid_request().to_string());
         request
@@ -96,7 +96,7 @@ async fn forwarded_for_is_ignored_unless_trusted() {
 
     let behind_proxy = TestApp::with(|settings, options| {
         settings.queue.max_pending_per_client = 1;
-        options.trust_forwarded_for = true;
+        options.http.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
     })
     .await;
     assert_eq!(
@@ -110,5 +110,26 @@ async fn forwarded_for_is_ignored_unless_trusted() {
     assert_eq!(
         behind_proxy.send(submit_as("198.51.100.2")).await.status,
         StatusCode::TOO_MANY_REQUESTS
+    );
+    // Behind the proxy, a client's own forged entry sits left of what the proxy appended.
+    assert_eq!(
+        behind_proxy
+            .send(submit_as("203.0.113.9, 198.51.100.2"))
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a forged entry left of the proxy's must not dodge the limit"
+    );
+
+    let other_proxy = TestApp::with(|settings, options| {
+        settings.queue.max_pending_per_client = 1;
+        options.http.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    other_proxy.send(submit_as("198.51.100.1")).await;
+    assert_eq!(
+        other_proxy.send(submit_as("198.51.100.2")).await.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a peer outside http.trusted_proxies is counted by its own address"
     );
 }

@@ -40,7 +40,10 @@ async fn serving_stops_gracefully_with_an_event_stream_open() {
     let server = tokio::spawn(coda_api::serve(
         app.coda.clone(),
         listener,
-        web_dir,
+        coda_api::ApiOptions {
+            web_dir,
+            ..Default::default()
+        },
         async {
             let _ = stopped.await;
         },

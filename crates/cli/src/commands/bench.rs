@@ -19,6 +19,10 @@ pub fn preset_config(preset: Preset) -> anyhow::Result<MusicgenConfig> {
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+    if let Some(threads) = args.threads {
+        coda_musicgen::restart_with_threads(threads)
+            .context("running coda again with the --threads count")?;
+    }
     let options = LoadOptions {
         threads: args.threads,
         quantization: args.quantization,
@@ -60,7 +64,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             start_position: args.start_position,
             guidance: args.guidance,
             audio_frames: args.audio_frames,
-            clip_seconds: args.clip_seconds,
+            clip_frames: coda_jobs::frames_for_seconds(args.clip_seconds, model.frame_rate()),
             ..BenchOptions::default()
         },
     )?;

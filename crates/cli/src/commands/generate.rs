@@ -9,6 +9,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::GenerateArgs;
 
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
+    if let Some(threads) = args.threads {
+        coda_musicgen::restart_with_threads(threads)
+            .context("running coda again with the --threads count")?;
+    }
     // A GGUF file from `coda quantize` is taken as is.
     let dir = coda_musicgen::resolve_quantized_model(
         &args.model,
@@ -37,7 +41,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
                 "--duration must be a positive number of seconds, got {}",
                 args.duration
             );
-            model.frames_for_seconds(args.duration)
+            coda_jobs::frames_for_seconds(args.duration, model.frame_rate())
         }
     };
     let seed = args.seed.unwrap_or_else(rand::random);

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use coda_jobs::{Coda, Ledger, Settings};
+use coda_jobs::{Coda, Ledger};
 
 use crate::cli::ServeArgs;
 use crate::{config, shutdown};
@@ -17,10 +17,17 @@ pub enum Role {
 }
 
 pub fn run(role: Role, config_file: Option<&Path>, args: &ServeArgs) -> anyhow::Result<()> {
-    let settings = config::load(config_file, args)?;
-    let web_dir = web_dir(args.web_dir.clone());
+    let config = config::load(config_file, args)?;
+    if role != Role::Api {
+        if let Some(threads) = config.model.threads {
+            // Before any thread starts: this may run the process again with the count set.
+            coda_musicgen::restart_with_threads(threads)
+                .context("starting again with model.threads CPU threads")?;
+        }
+    }
+    let options = config.api(web_dir(args.web_dir.clone()));
     runtime()?.block_on(async move {
-        let coda = Coda::connect(&settings)
+        let coda = Coda::connect(&config.jobs())
             .await
             .context("connecting to Redis and the ledger")?;
         let stop = shutdown::broadcast();
@@ -28,13 +35,14 @@ pub fn run(role: Role, config_file: Option<&Path>, args: &ServeArgs) -> anyhow::
             if role == Role::Worker {
                 return Ok(());
             }
-            let listener = tokio::net::TcpListener::bind(settings.http.addr)
+            let addr = options.http.addr;
+            let listener = tokio::net::TcpListener::bind(addr)
                 .await
-                .with_context(|| format!("binding http.addr {}", settings.http.addr))?;
+                .with_context(|| format!("binding http.addr {addr}"))?;
             coda_api::serve(
                 coda.clone(),
                 listener,
-                web_dir,
+                options.clone(),
                 shutdown::wait(stop.clone()),
             )
             .await
@@ -44,12 +52,17 @@ pub fn run(role: Role, config_file: Option<&Path>, args: &ServeArgs) -> anyhow::
             if role == Role::Api {
                 return Ok(());
             }
-            let model = coda_worker::load_model(&settings)
+            let model = coda_worker::load_model(&coda, &config.model, &config.worker)
                 .await
                 .context("loading the model")?;
-            coda_worker::run(coda.clone(), model, shutdown::wait(stop.clone()))
-                .await
-                .context("worker")
+            coda_worker::run(
+                coda.clone(),
+                model,
+                &config.worker,
+                shutdown::wait(stop.clone()),
+            )
+            .await
+            .context("worker")
         };
         let result = tokio::try_join!(api, worker).map(|_| ());
         coda.ledger().close().await;
@@ -58,8 +71,7 @@ pub fn run(role: Role, config_file: Option<&Path>, args: &ServeArgs) -> anyhow::
 }
 
 pub fn migrate(config_file: Option<&Path>, args: &ServeArgs) -> anyhow::Result<()> {
-    let settings: Settings = config::load(config_file, args)?;
-    let url = settings.database_url();
+    let url = config::load(config_file, args)?.jobs().database_url();
     runtime()?.block_on(async move {
         let ledger = Ledger::connect(&url).await.context("applying migrations")?;
         ledger.close().await;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use crate::error::Error;
 use crate::id::JobStatus;
 use crate::request::JobParams;
+use crate::stage::JobStage;
 
 /// Field names of the live hash.
 pub(crate) mod field {
@@ -34,7 +35,7 @@ pub(crate) struct LiveJob {
     pub created_ms: i64,
     pub started_ms: Option<i64>,
     pub finished_ms: Option<i64>,
-    pub stage: Option<String>,
+    pub stage: Option<JobStage>,
     pub step: u64,
     pub steps: u64,
     pub attempts: u32,
@@ -49,6 +50,16 @@ pub(crate) struct LiveJob {
 fn pair(s: Option<&String>) -> Option<(f64, f64)> {
     let (a, b) = s?.split_once(',')?;
     Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// A stage this build does not know (a newer worker in a rolling upgrade) is shown as none,
+/// never as a stage it is not.
+fn stage(name: &str) -> Option<JobStage> {
+    let stage = JobStage::parse(name);
+    if stage.is_none() {
+        tracing::warn!(stage = name, "live job with an unknown stage");
+    }
+    stage
 }
 
 impl LiveJob {
@@ -68,7 +79,7 @@ impl LiveJob {
             created_ms: int(field::CREATED).unwrap_or(0),
             started_ms: int(field::STARTED),
             finished_ms: int(field::FINISHED),
-            stage: get(field::STAGE).cloned(),
+            stage: get(field::STAGE).and_then(|s| stage(s)),
             step: int(field::STEP).unwrap_or(0).max(0) as u64,
             steps: int(field::STEPS).unwrap_or(0).max(0) as u64,
             attempts: int(field::ATTEMPTS).unwrap_or(0).max(0) as u32,

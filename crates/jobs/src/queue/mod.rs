@@ -4,6 +4,7 @@
 mod fleet;
 mod keys;
 pub(crate) mod live;
+mod replies;
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -18,8 +19,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::id::JobId;
 use crate::request::JobParams;
+use crate::stage::JobStage;
 pub(crate) use keys::{sha256_hex, Keys};
 pub(crate) use live::{field, LiveJob};
+pub(crate) use replies::{Admission, Backlog, CancelOutcome, Place, StartOutcome};
 
 /// The payload apalis stores and hands to the worker.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,42 +41,6 @@ script!(BACKLOG, "lua/backlog.lua");
 script!(CANCEL, "lua/cancel.lua");
 script!(START, "lua/start.lua");
 script!(FINISH, "lua/finish.lua");
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Admission {
-    Admitted,
-    QueueFull,
-    ClientLimit,
-}
-
-/// Where a job is, and the work ahead of it, from one atomic look at the queue.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Backlog {
-    pub place: String,
-    pub jobs_ahead: u64,
-    pub steps_ahead: u64,
-    pub running_jobs: u64,
-    pub running_remaining_steps: u64,
-    pub queued_total: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum CancelOutcome {
-    NotFound,
-    Forbidden,
-    Finished,
-    Canceled,
-    Requested,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum StartOutcome {
-    Run { attempts: u32 },
-    Missing,
-    Finished,
-    Canceled { attempts: u32 },
-    Exhausted { attempts: u32 },
-}
 
 #[derive(Clone)]
 pub(crate) struct Queue {
@@ -146,12 +113,7 @@ impl Queue {
             inv.arg(*k).arg(v);
         }
         let (code, count): (u8, u64) = inv.invoke_async(&mut self.conn()).await?;
-        let admission = match code {
-            0 => Admission::Admitted,
-            1 => Admission::QueueFull,
-            _ => Admission::ClientLimit,
-        };
-        Ok((admission, count))
+        Ok((Admission::from_reply(code)?, count))
     }
 
     /// Undoes `admit` when the job could not be pushed.
@@ -173,7 +135,7 @@ impl Queue {
         self.storage()
             .push_task(task)
             .await
-            .map_err(|e| Error::Queue(e.to_string()))
+            .map_err(|e| Error::Queue(e.into()))
     }
 
     pub(crate) async fn live(&self, id: JobId) -> Result<Option<LiveJob>, Error> {
@@ -204,7 +166,7 @@ impl Queue {
             .invoke_async(&mut self.conn())
             .await?;
         Ok(Backlog {
-            place,
+            place: Place::from_reply(&place)?,
             jobs_ahead,
             steps_ahead,
             running_jobs,
@@ -233,13 +195,7 @@ impl Queue {
             .arg(retention_s)
             .invoke_async(&mut self.conn())
             .await?;
-        Ok(match out.as_str() {
-            "not_found" => CancelOutcome::NotFound,
-            "forbidden" => CancelOutcome::Forbidden,
-            "finished" => CancelOutcome::Finished,
-            "canceled" => CancelOutcome::Canceled,
-            _ => CancelOutcome::Requested,
-        })
+        CancelOutcome::from_reply(&out)
     }
 
     pub(crate) async fn start(
@@ -254,15 +210,10 @@ impl Queue {
             .arg(worker)
             .arg(now_ms)
             .arg(max_attempts)
+            .arg(JobStage::EncodingPrompt.as_str())
             .invoke_async(&mut self.conn())
             .await?;
-        Ok(match what.as_str() {
-            "run" => StartOutcome::Run { attempts },
-            "missing" => StartOutcome::Missing,
-            "finished" => StartOutcome::Finished,
-            "canceled" => StartOutcome::Canceled { attempts },
-            _ => StartOutcome::Exhausted { attempts },
-        })
+        StartOutcome::from_reply(&what, attempts)
     }
 
     /// Unfinished jobs of one client.
