@@ -121,10 +121,7 @@ mod tests {
     }
 
     fn behind(proxies: &[&str]) -> HttpSettings {
-        HttpSettings {
-            trusted_proxies: proxies.iter().map(|p| p.parse().unwrap()).collect(),
-            ..HttpSettings::default()
-        }
+        serde_json::from_value(serde_json::json!({ "trusted_proxies": proxies })).unwrap()
     }
 
     #[test]

@@ -338,13 +338,13 @@ mod tests {
 
     #[test]
     fn the_log_line_of_a_server_error_keeps_every_cause_once() {
-        let io = std::io::Error::new(std::io::ErrorKind::Other, "disk full");
+        let io = std::io::Error::other("disk full");
         let error = coda_jobs::Error::Queue(Box::new(io));
         assert_eq!(chain(&error), "queue: disk full");
         #[derive(Debug, thiserror::Error)]
         #[error("writing the result")]
         struct Outer(#[source] std::io::Error);
-        let outer = Outer(std::io::Error::new(std::io::ErrorKind::Other, "disk full"));
+        let outer = Outer(std::io::Error::other("disk full"));
         assert_eq!(chain(&outer), "writing the result: disk full");
     }
 

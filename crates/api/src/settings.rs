@@ -38,16 +38,11 @@ impl Default for HttpSettings {
 
 impl HttpSettings {
     pub fn validate(&self) -> Result<(), SettingsError> {
-        if !(10..=60_000).contains(&self.events_poll_interval_ms) {
-            return Err(SettingsError::new(
-                "http.events_poll_interval_ms",
-                format!(
-                    "http.events_poll_interval_ms must be in 10..=60000, got {}",
-                    self.events_poll_interval_ms
-                ),
-            ));
-        }
-        Ok(())
+        SettingsError::check_range(
+            "http.events_poll_interval_ms",
+            self.events_poll_interval_ms,
+            10..=60_000,
+        )
     }
 
     pub fn events_poll_interval(&self) -> Duration {

@@ -51,6 +51,25 @@ impl SettingsError {
             message: message.into(),
         }
     }
+
+    /// `key` must hold a value in `range` (a NaN is in none); the message names both.
+    pub fn check_range<T: PartialOrd + std::fmt::Display>(
+        key: &'static str,
+        value: T,
+        range: std::ops::RangeInclusive<T>,
+    ) -> Result<(), SettingsError> {
+        if range.contains(&value) {
+            return Ok(());
+        }
+        Err(SettingsError::new(
+            key,
+            format!(
+                "{key} must be in {}..={}, got {value}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

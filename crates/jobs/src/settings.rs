@@ -206,15 +206,11 @@ impl StorageSettings {
 
 impl QueueSettings {
     pub fn validate(&self) -> Result<(), SettingsError> {
-        if !(1..=MAX_PENDING_CEILING).contains(&self.max_pending) {
-            return Err(SettingsError::new(
-                "queue.max_pending",
-                format!(
-                    "queue.max_pending must be in 1..={MAX_PENDING_CEILING}, got {}",
-                    self.max_pending
-                ),
-            ));
-        }
+        SettingsError::check_range(
+            "queue.max_pending",
+            self.max_pending,
+            1..=MAX_PENDING_CEILING,
+        )?;
         if self.max_pending_per_client < 1 {
             return Err(SettingsError::new(
                 "queue.max_pending_per_client",
@@ -230,26 +226,11 @@ impl QueueSettings {
 
 impl Limits {
     pub fn validate(&self) -> Result<(), SettingsError> {
-        if !self.max_duration_seconds.is_finite()
-            || !(1.0..=600.0).contains(&self.max_duration_seconds)
-        {
-            return Err(SettingsError::new(
-                "limits.max_duration_seconds",
-                format!(
-                    "limits.max_duration_seconds must be in 1..=600, got {}",
-                    self.max_duration_seconds
-                ),
-            ));
-        }
-        if !(1..=10_000).contains(&self.max_prompt_chars) {
-            return Err(SettingsError::new(
-                "limits.max_prompt_chars",
-                format!(
-                    "limits.max_prompt_chars must be in 1..=10000, got {}",
-                    self.max_prompt_chars
-                ),
-            ));
-        }
-        Ok(())
+        SettingsError::check_range(
+            "limits.max_duration_seconds",
+            self.max_duration_seconds,
+            1.0..=600.0,
+        )?;
+        SettingsError::check_range("limits.max_prompt_chars", self.max_prompt_chars, 1..=10_000)
     }
 }

@@ -181,7 +181,7 @@ fn products(mats: &[&Int8Matrix], act: &Int8Matrix) -> Vec<Vec<f32>> {
         .fill_in_tasks_of(ROWS_PER_TASK, |rows, out| {
             run_task(rows, out, mats, &starts, act)
         });
-    // Split from the end, so that each matrix's values are moved once.
+    // Split from the end: each matrix's values are copied out once, whatever follows them.
     let mut outs: Vec<Vec<f32>> = mats
         .iter()
         .rev()
@@ -474,18 +474,22 @@ mod tests {
 
     #[test]
     fn shared_products_equal_separate_ones() {
-        let (_, q1) = weight(32, 64);
-        let (_, q2) = weight(48, 64);
-        let (a, b) = (
-            Int8Matrix::from_q8_0(&q1).unwrap(),
-            Int8Matrix::from_q8_0(&q2).unwrap(),
-        );
-        let x = Tensor::randn(0f32, 1.0, (2, 64), &Device::Cpu).unwrap();
-        let shared = Int8Matrix::forward_shared(&[&a, &b], &x).unwrap();
-        for (s, m) in shared.iter().zip([&a, &b]) {
-            let alone = m.forward(&x).unwrap();
-            let d = (s - &alone).unwrap().abs().unwrap().max_all().unwrap();
-            assert_eq!(d.to_scalar::<f32>().unwrap(), 0.0);
+        // 40 and 20 rows: tasks of 16 rows straddle the matrices' boundaries.
+        let mats: Vec<Int8Matrix> = [32, 48, 40, 20, 8]
+            .into_iter()
+            .map(|rows| Int8Matrix::from_q8_0(&weight(rows, 64).1).unwrap())
+            .collect();
+        let refs: Vec<&Int8Matrix> = mats.iter().collect();
+        for rows in [1, 2, 3] {
+            let x = Tensor::randn(0f32, 1.0, (rows, 64), &Device::Cpu).unwrap();
+            let shared = Int8Matrix::forward_shared(&refs, &x).unwrap();
+            assert_eq!(shared.len(), mats.len());
+            for (s, m) in shared.iter().zip(&mats) {
+                let alone = m.forward(&x).unwrap();
+                assert_eq!(s.dims(), alone.dims());
+                let d = (s - &alone).unwrap().abs().unwrap().max_all().unwrap();
+                assert_eq!(d.to_scalar::<f32>().unwrap(), 0.0);
+            }
         }
     }
 

@@ -68,24 +68,12 @@ impl WorkerSettings {
                 format!("worker.max_attempts must be ≥ 1, got {}", self.max_attempts),
             ));
         }
-        if !(1..=300).contains(&self.heartbeat_seconds) {
-            return Err(SettingsError::new(
-                "worker.heartbeat_seconds",
-                format!(
-                    "worker.heartbeat_seconds must be in 1..=300, got {}",
-                    self.heartbeat_seconds
-                ),
-            ));
-        }
-        if !(10..=60_000).contains(&self.poll_interval_ms) {
-            return Err(SettingsError::new(
-                "worker.poll_interval_ms",
-                format!(
-                    "worker.poll_interval_ms must be in 10..=60000, got {}",
-                    self.poll_interval_ms
-                ),
-            ));
-        }
+        SettingsError::check_range("worker.heartbeat_seconds", self.heartbeat_seconds, 1..=300)?;
+        SettingsError::check_range(
+            "worker.poll_interval_ms",
+            self.poll_interval_ms,
+            10..=60_000,
+        )?;
         if !self.device_watts.is_finite() || self.device_watts < 0.0 {
             return Err(SettingsError::new(
                 "worker.device_watts",
