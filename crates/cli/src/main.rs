@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod logging;
 mod shutdown;
+mod threads;
 
 use clap::Parser;
 

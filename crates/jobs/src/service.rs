@@ -177,12 +177,7 @@ impl Coda {
         let outcome = self
             .inner
             .queue
-            .cancel(
-                id,
-                Some(&sha256_hex(token)),
-                now,
-                self.inner.retention_seconds(),
-            )
+            .cancel(id, &sha256_hex(token), now, self.inner.retention_seconds())
             .await?;
         match outcome {
             CancelOutcome::NotFound => {

@@ -44,7 +44,7 @@ pub(crate) async fn handle(job: QueuedJob, shared: Data<Arc<Shared>>) -> Result<
         }
         Start::Exhausted { attempts } => {
             warn!(%id, attempts, "job failed: too many attempts");
-            telemetry::settled(Settled::TooManyAttempts);
+            telemetry::settled(Settled::Failed(FailureReason::TooManyAttempts));
             return Err(AbortError::new("too many attempts").into());
         }
     }

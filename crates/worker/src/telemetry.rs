@@ -24,7 +24,6 @@ pub(crate) enum Settled {
     Completed,
     CanceledBeforeStart,
     CanceledWhileRunning,
-    TooManyAttempts,
     Failed(FailureReason),
 }
 
@@ -34,7 +33,6 @@ impl Settled {
             Settled::Completed => ("succeeded", "completed"),
             Settled::CanceledBeforeStart => ("canceled", "canceled_before_start"),
             Settled::CanceledWhileRunning => ("canceled", "canceled_while_running"),
-            Settled::TooManyAttempts => ("failed", FailureReason::TooManyAttempts.as_str()),
             Settled::Failed(reason) => ("failed", reason.as_str()),
         }
     }

@@ -19,10 +19,7 @@ pub fn preset_config(preset: Preset) -> anyhow::Result<MusicgenConfig> {
 }
 
 pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
-    if let Some(threads) = args.threads {
-        coda_musicgen::restart_with_threads(threads)
-            .context("running coda again with the --threads count")?;
-    }
+    crate::threads::in_force_first(args.threads, "--threads")?;
     let options = LoadOptions {
         threads: args.threads,
         quantization: args.quantization,

@@ -9,10 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::cli::GenerateArgs;
 
 pub fn run(args: &GenerateArgs) -> anyhow::Result<()> {
-    if let Some(threads) = args.threads {
-        coda_musicgen::restart_with_threads(threads)
-            .context("running coda again with the --threads count")?;
-    }
+    crate::threads::in_force_first(args.threads, "--threads")?;
     // A GGUF file from `coda quantize` is taken as is.
     let dir = coda_musicgen::resolve_quantized_model(
         &args.model,

@@ -19,11 +19,7 @@ pub enum Role {
 pub fn run(role: Role, config_file: Option<&Path>, args: &ServeArgs) -> anyhow::Result<()> {
     let config = config::load(config_file, args)?;
     if role != Role::Api {
-        if let Some(threads) = config.model.threads {
-            // Before any thread starts: this may run the process again with the count set.
-            coda_musicgen::restart_with_threads(threads)
-                .context("starting again with model.threads CPU threads")?;
-        }
+        crate::threads::in_force_first(config.model.threads, "model.threads")?;
     }
     let options = config.api(web_dir(args.web_dir.clone()));
     runtime()?.block_on(async move {

@@ -178,7 +178,7 @@ impl Queue {
     pub(crate) async fn cancel(
         &self,
         id: JobId,
-        token_sha: Option<&str>,
+        token_sha: &str,
         now_ms: i64,
         retention_s: u64,
     ) -> Result<CancelOutcome, Error> {
@@ -190,7 +190,7 @@ impl Queue {
             .key(self.keys.data())
             .key(self.keys.meta(id))
             .arg(id.to_string())
-            .arg(token_sha.unwrap_or(""))
+            .arg(token_sha)
             .arg(now_ms)
             .arg(retention_s)
             .invoke_async(&mut self.conn())
