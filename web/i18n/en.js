@@ -106,7 +106,8 @@ export default {
   startsIn: (range) => `Starts in about ${range}`,
   startsSoon: "Starts any moment now",
   readyIn: (range) => `ready in about ${range}`,
-  queuedExplain: "Coda makes one track at a time, in order. Estimates are based on how fast recent tracks were made.",
+  queuedExplain:
+    "Coda makes tracks in order of arrival, several at once when the machine has room: yours joins the moment a place frees up. Estimates are based on how fast recent tracks were made.",
 
   // Running
   runningTitle: "Composing your track",
@@ -115,6 +116,7 @@ export default {
   stage_rendering_audio: "Turning the notes into audio",
   stage_starting: "Warming up",
   composingDetail: (done, total, step, steps) => `${done} of ${total} s of music · step ${step} of ${steps}`,
+  together: (n) => `Making ${n} tracks together — yours is one of them. Sharing each step is what keeps everyone's wait short.`,
   elapsed: (t) => `${t} elapsed`,
   timeLeft: (range) => `about ${range} left`,
   almostDone: "almost done",

@@ -99,7 +99,8 @@ export default {
   startsIn: (range) => `Parte tra circa ${range}`,
   startsSoon: "Parte a momenti",
   readyIn: (range) => `pronto tra circa ${range}`,
-  queuedExplain: "Coda compone un brano alla volta, in ordine di arrivo. Le stime si basano sulla velocità dei brani più recenti.",
+  queuedExplain:
+    "Coda compone i brani in ordine di arrivo, più d'uno alla volta quando la macchina ha spazio: il tuo entra appena si libera un posto. Le stime si basano sulla velocità dei brani più recenti.",
 
   runningTitle: "Sto componendo il tuo brano",
   stage_encoding_prompt: "Sto leggendo la descrizione",
@@ -107,6 +108,7 @@ export default {
   stage_rendering_audio: "Sto trasformando le note in audio",
   stage_starting: "Mi sto preparando",
   composingDetail: (done, total, step, steps) => `${done} s di musica su ${total} · passo ${step} di ${steps}`,
+  together: (n) => `Sto componendo ${n} brani insieme, tra cui il tuo. Condividere ogni passo è ciò che accorcia l'attesa di tutti.`,
   elapsed: (t) => `in corso da ${t}`,
   timeLeft: (range) => `mancano circa ${range}`,
   almostDone: "quasi fatto",

@@ -198,6 +198,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub threads: Option<usize>,
     /// Classifier-free guidance scale (anything but 1 decodes a batch of two).
+    /// Jobs decoded together in one pass per step, each with its own cache and sampler (the
+    /// worker batches up to `worker.concurrency` jobs); figures are per step of the whole batch
+    /// and per job-step.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub batch: u64,
     #[arg(long, default_value_t = 3.0)]
     pub guidance: f64,
     /// Frames EnCodec renders for its timing (scaled to the clip for the real-time factor).

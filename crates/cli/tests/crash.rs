@@ -154,3 +154,53 @@ async fn a_job_that_kills_its_worker_every_time_is_failed_after_max_attempts() {
     let view = until_status(&client, &base, &next, &["succeeded", "failed"], 60).await;
     assert_eq!(view["status"], "succeeded");
 }
+
+/// A worker killed while it composes a batch: every job of the batch runs again on the next
+/// worker and each result is written once.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_job_of_a_killed_workers_batch_runs_again_and_is_written_once() {
+    let mut env = Env::new();
+    env.set("CODA_WORKER__HEARTBEAT_SECONDS", "1");
+    env.set("CODA_WORKER__CONCURRENCY", "3");
+    let mut api = env.spawn("api");
+    let base = api.base_url().await;
+    let client = http();
+    let mut a = env.spawn("worker");
+    a.worker_started().await;
+
+    let mut ids = Vec::new();
+    for seed in 1..=3 {
+        let body = json!({"prompt": "a batch crash test", "duration_seconds": 12, "seed": seed});
+        ids.push(submit_ok(&client, &base, body).await);
+    }
+    until(60, "the three jobs to be composed together", || async {
+        for id in &ids {
+            let view = job(&client, &base, id).await;
+            if view["progress"]["together"] != 3 {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    a.kill9();
+
+    let mut b = env.spawn("worker");
+    b.worker_started().await;
+    for id in &ids {
+        let done = until_status(&client, &base, id, &["succeeded", "failed"], 120).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        assert_eq!(
+            done["attempts"], 2,
+            "the crash counts as an attempt: {done}"
+        );
+    }
+    let mut names: Vec<String> = std::fs::read_dir(env.audio_dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let mut want: Vec<String> = ids.iter().map(|id| format!("{id}.wav")).collect();
+    want.sort();
+    assert_eq!(names, want, "one WAV per job, no temp files");
+}

@@ -79,15 +79,15 @@ pub(crate) fn from_live(
                 concurrency: ctx.concurrency,
             };
             let start = eta::start_seconds(&ahead, &ctx.speed);
-            let finish = start + ctx.speed.job_seconds(live.steps);
+            let finish = start + ctx.speed.job_seconds(live.steps, ahead.batch());
             absolute = Some(steady_pair(live, now, start, finish, &ctx.speed));
             view.position = Some(backlog.jobs_ahead + 1);
             view.jobs_ahead = Some(backlog.jobs_ahead);
         }
         JobStatus::Running => {
             let remaining = live.steps.saturating_sub(live.step);
-            let finish =
-                (remaining as f64 * ctx.speed.step_ms() + 0.5 * ctx.speed.overhead_ms()) / 1000.0;
+            let step_ms = ctx.speed.batch_step_ms(live.together);
+            let finish = (remaining as f64 * step_ms + 0.5 * ctx.speed.overhead_ms()) / 1000.0;
             absolute = Some(steady_pair(live, now, 0.0, finish, &ctx.speed));
             if live.steps > 0 {
                 let step = live.step.min(live.steps);
@@ -95,6 +95,7 @@ pub(crate) fn from_live(
                     step,
                     total: live.steps,
                     fraction: step as f64 / live.steps as f64,
+                    together: live.together,
                 });
             }
             view.stage = live.stage;

@@ -3,6 +3,12 @@
 //! MusicGen spends almost all of its time in the autoregressive decoder, one step per audio
 //! frame plus `K − 1` steps for the codebook delay pattern, so a job's cost is its step count
 //! times the measured ms per step, plus a fixed overhead (prompt encoding, audio rendering).
+//!
+//! The worker decodes up to its concurrency of jobs together, one pass per step: a step of a
+//! batch costs a little more than a step alone, and is shared by its jobs. The step time of
+//! each batch size is measured (at the worker's start, then from real steps), so a job's run
+//! time is its steps at the step time of the batch it runs in, and a queue drains at the full
+//! batch's step time shared among its slots.
 
 use crate::range::Range;
 
@@ -45,18 +51,61 @@ impl ModelShape {
     }
 }
 
+/// The step time of a batch of `batch` jobs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchSpeed {
+    pub batch: u64,
+    /// Wall time of one step of the whole batch.
+    pub ms_per_step: f64,
+}
+
 /// Measured speed (moving averages kept in Redis).
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Speed {
+    /// One job decoded alone.
     pub ms_per_step: Option<f64>,
     /// Mean absolute deviation of ms per step between jobs.
     pub ms_per_step_dev: f64,
     pub overhead_ms: Option<f64>,
+    /// Step time by batch size, smallest first (empty until a worker has measured them).
+    pub by_batch: Vec<BatchSpeed>,
 }
 
 impl Speed {
+    /// A step of one job alone.
     pub fn step_ms(&self) -> f64 {
         self.ms_per_step.unwrap_or(FALLBACK_MS_PER_STEP)
+    }
+
+    /// A step of a batch of `jobs` (≥ 1): how much slower than a step alone the measured batch
+    /// sizes say it is, interpolated between them and, past the largest, growing with its
+    /// per-job cost; applied to the single-job average so that both follow real jobs.
+    pub fn batch_step_ms(&self, jobs: u64) -> f64 {
+        let jobs = jobs.max(1);
+        let alone = self.step_ms();
+        let table = &self.by_batch;
+        let Some(first) = table
+            .first()
+            .filter(|f| f.batch == 1 && f.ms_per_step > 0.0)
+        else {
+            return alone;
+        };
+        let at = |b: f64| -> f64 {
+            let above = table.iter().position(|s| s.batch as f64 >= b);
+            match above {
+                Some(0) => first.ms_per_step,
+                Some(i) => {
+                    let (lo, hi) = (table[i - 1], table[i]);
+                    let t = (b - lo.batch as f64) / (hi.batch - lo.batch) as f64;
+                    lo.ms_per_step + t * (hi.ms_per_step - lo.ms_per_step)
+                }
+                None => {
+                    let last = table[table.len() - 1];
+                    last.ms_per_step * b / last.batch as f64
+                }
+            }
+        };
+        alone * at(jobs as f64) / first.ms_per_step
     }
 
     pub fn overhead_ms(&self) -> f64 {
@@ -73,9 +122,10 @@ impl Speed {
         }
     }
 
-    /// Expected seconds to run a job of `steps` decoding steps from the start.
-    pub fn job_seconds(&self, steps: u64) -> f64 {
-        (steps as f64 * self.step_ms() + self.overhead_ms()) / 1000.0
+    /// Expected seconds to run a job of `steps` decoding steps from the start, decoded in a
+    /// batch of `together` jobs (itself included).
+    pub fn job_seconds(&self, steps: u64, together: u64) -> f64 {
+        (steps as f64 * self.batch_step_ms(together) + self.overhead_ms()) / 1000.0
     }
 }
 
@@ -90,6 +140,13 @@ pub struct Ahead {
     pub concurrency: u64,
 }
 
+impl Ahead {
+    /// The batch a job behind this work runs in: as full as the jobs around it make it.
+    pub fn batch(&self) -> u64 {
+        (self.jobs + self.running_jobs + 1).min(self.concurrency.max(1))
+    }
+}
+
 /// Central estimate of the seconds until a queued job starts.
 pub fn start_seconds(ahead: &Ahead, speed: &Speed) -> f64 {
     let concurrency = ahead.concurrency.max(1);
@@ -97,8 +154,11 @@ pub fn start_seconds(ahead: &Ahead, speed: &Speed) -> f64 {
     if ahead.jobs + ahead.running_jobs < concurrency {
         return 0.0;
     }
-    // Running jobs still have their audio rendering ahead: count half an overhead each.
-    let ms = (ahead.steps + ahead.running_remaining_steps) as f64 * speed.step_ms()
+    // The slots are all busy: the work ahead drains a full batch's step at a time, shared
+    // among its slots. Running jobs still have their audio rendering ahead: count half an
+    // overhead each.
+    let ms = (ahead.steps + ahead.running_remaining_steps) as f64
+        * speed.batch_step_ms(concurrency)
         + (ahead.jobs as f64 + 0.5 * ahead.running_jobs as f64) * speed.overhead_ms();
     ms / concurrency as f64 / 1000.0
 }
@@ -155,6 +215,7 @@ mod tests {
             ms_per_step: Some(10.0),
             ms_per_step_dev: 0.0,
             overhead_ms: Some(0.0),
+            by_batch: Vec::new(),
         };
         let ahead = Ahead {
             jobs: 2,
@@ -166,6 +227,68 @@ mod tests {
         assert!((start_seconds(&ahead, &speed) - 10.0).abs() < 1e-9);
         let r = range(10.0, &speed);
         assert_eq!((r.low, r.high), (8.0, 12.0));
+    }
+
+    #[test]
+    fn a_batch_step_follows_the_measured_sizes_and_the_single_job_average() {
+        let speed = Speed {
+            ms_per_step: Some(20.0),
+            by_batch: vec![
+                BatchSpeed {
+                    batch: 1,
+                    ms_per_step: 10.0,
+                },
+                BatchSpeed {
+                    batch: 4,
+                    ms_per_step: 16.0,
+                },
+            ],
+            ..Speed::default()
+        };
+        // Real jobs run at twice the warm-up's speed; the batch ratios scale along.
+        assert!((speed.batch_step_ms(1) - 20.0).abs() < 1e-9);
+        assert!((speed.batch_step_ms(2) - 24.0).abs() < 1e-9);
+        assert!((speed.batch_step_ms(4) - 32.0).abs() < 1e-9);
+        // Past the largest size measured: its per-job cost.
+        assert!((speed.batch_step_ms(8) - 64.0).abs() < 1e-9);
+        // Nothing measured by batch: a step alone.
+        let plain = Speed {
+            ms_per_step: Some(20.0),
+            ..Speed::default()
+        };
+        assert!((plain.batch_step_ms(4) - 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_queue_drains_at_the_full_batchs_shared_step() {
+        let speed = Speed {
+            ms_per_step: Some(10.0),
+            overhead_ms: Some(0.0),
+            by_batch: vec![
+                BatchSpeed {
+                    batch: 1,
+                    ms_per_step: 10.0,
+                },
+                BatchSpeed {
+                    batch: 4,
+                    ms_per_step: 20.0,
+                },
+            ],
+            ..Speed::default()
+        };
+        let ahead = Ahead {
+            jobs: 4,
+            steps: 2000,
+            running_jobs: 4,
+            running_remaining_steps: 2000,
+            concurrency: 4,
+        };
+        // 4000 job-steps, 4 per 20 ms step: 20 s.
+        assert!((start_seconds(&ahead, &speed) - 20.0).abs() < 1e-9);
+        assert_eq!(ahead.batch(), 4);
+        // Alone, a 500-step job runs at the single-job step; beside three others, slower.
+        assert!((speed.job_seconds(500, 1) - 5.0).abs() < 1e-9);
+        assert!((speed.job_seconds(500, 4) - 10.0).abs() < 1e-9);
     }
 
     #[test]

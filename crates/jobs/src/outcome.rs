@@ -52,13 +52,17 @@ impl FailureReason {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finish {
     pub outcome: Outcome,
-    /// Wall time from start of the model call to the WAV on disk.
+    /// What the run cost in machine time: its prompt and rendering, and its share of each
+    /// decoding step it took with other jobs (the step's time over the jobs in it). For a
+    /// run that did not finish, its wall time.
     pub compute_seconds: f64,
-    /// Decoding steps done and the time they took (for ms/step).
+    /// Decoding steps done and the wall time they took (for ms/step).
     pub decode_steps: u64,
     pub decode_ms: f64,
     /// Prompt encoding + audio rendering time.
     pub overhead_ms: f64,
+    /// How many jobs its steps were decoded with on average, itself included (1 alone).
+    pub together: f64,
 }
 
 impl Finish {
@@ -84,6 +88,7 @@ impl Finish {
             decode_steps: 0,
             decode_ms: 0.0,
             overhead_ms: 0.0,
+            together: 1.0,
         }
     }
 }

@@ -315,7 +315,7 @@ impl Coda {
             concurrency,
         };
         // A slot frees when the next job finishes: about one job's time per slot.
-        let one_job = speed.job_seconds(default_steps) / concurrency.max(1) as f64;
+        let one_job = speed.job_seconds(default_steps, concurrency) / concurrency.max(1) as f64;
         let wait = eta::range(eta::start_seconds(&ahead, &speed), &speed);
         Ok((one_job.ceil().max(1.0) as u64, wait))
     }

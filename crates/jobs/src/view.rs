@@ -46,6 +46,9 @@ pub struct Progress {
     pub total: u64,
     /// `step / total`, 0..=1.
     pub fraction: f64,
+    /// Jobs being composed in the same pass as this one, itself included (1 when alone): the
+    /// worker makes several tracks at once.
+    pub together: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]

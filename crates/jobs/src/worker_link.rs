@@ -10,7 +10,7 @@ use tracing::warn;
 
 use crate::core::Core;
 use crate::error::Error;
-use crate::eta::ModelShape;
+use crate::eta::{BatchSpeed, ModelShape};
 use crate::id::{JobId, JobStatus};
 use crate::outcome::{FailureReason, Finish, ModelFacts, Outcome, Start};
 use crate::queue::{field, Queue, QueuedJob, StartOutcome};
@@ -106,11 +106,19 @@ impl WorkerLink {
             .await
     }
 
-    pub async fn progress(&self, id: JobId, step: u64, total: u64) -> Result<(), Error> {
+    /// `together`: jobs decoded in the same pass, this one included.
+    pub async fn progress(
+        &self,
+        id: JobId,
+        step: u64,
+        total: u64,
+        together: u64,
+    ) -> Result<(), Error> {
         let fields = [
             (field::STAGE, JobStage::Composing.as_str().to_string()),
             (field::STEP, step.to_string()),
             (field::STEPS, total.to_string()),
+            (field::TOGETHER, together.max(1).to_string()),
         ];
         self.queue().set_fields(id, &fields).await
     }
@@ -162,13 +170,21 @@ impl WorkerLink {
         queue
             .finish(id, self.core.retention_seconds(), &fields)
             .await?;
-        // Only complete runs say how fast a whole job is.
-        if let (Some(m), JobStatus::Succeeded) = (ms_per_step, status) {
+        // Only complete runs say how fast a whole job is, and only those decoded alone say how
+        // fast one job is: batched steps are measured by batch size (`record_batch_speeds`).
+        let alone = finish.together < 1.5;
+        if let (Some(m), JobStatus::Succeeded, true) = (ms_per_step, status, alone) {
             if let Err(e) = queue.record_speed(m, Some(finish.overhead_ms)).await {
                 warn!(%id, error = %e, "could not record the decoding speed");
             }
         }
         Ok(())
+    }
+
+    /// Publishes the step time of a batch at each size measured (warm-up, then the engine's
+    /// running averages): how the estimates account for jobs decoded together.
+    pub async fn record_batch_speeds(&self, speeds: &[BatchSpeed]) -> Result<(), Error> {
+        self.queue().record_batch_speeds(speeds).await
     }
 
     /// Seeds the estimates from a measurement outside the queue (the warm-up run).

@@ -33,6 +33,8 @@ pub struct BenchOptions {
     /// Length of the clip the real-time factor is computed for, in frames (500: 10 s at
     /// MusicGen's 50 frames per second).
     pub clip_frames: usize,
+    /// Jobs decoded together, each with its own cache and sampler, as the engine batches them.
+    pub batch: usize,
 }
 
 impl Default for BenchOptions {
@@ -45,6 +47,7 @@ impl Default for BenchOptions {
             prompt_tokens: 13,
             audio_frames: 250,
             clip_frames: 500,
+            batch: 1,
         }
     }
 }
@@ -52,6 +55,8 @@ impl Default for BenchOptions {
 /// Measured figures; times in milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BenchReport {
+    /// Jobs per step; the step figures are for the whole batch.
+    pub batch: usize,
     pub steps: usize,
     pub start_position: usize,
     pub step_ms_median: f64,
@@ -59,6 +64,8 @@ pub struct BenchReport {
     pub step_ms_p90: f64,
     pub step_ms_mean: f64,
     pub steps_per_second: f64,
+    /// `step_ms_median` shared among the batch's jobs: what one job's step costs.
+    pub job_step_ms_median: f64,
     pub text_ms: f64,
     pub audio_frames: usize,
     pub audio_ms: f64,
@@ -67,12 +74,14 @@ pub struct BenchReport {
     /// Decoding steps of the clip (frames + codebooks − 1).
     pub clip_steps: usize,
     /// T5 + the clip's decoding steps (measured when `steps` covers them, else `clip_steps` ×
-    /// median) + EnCodec scaled to the clip's frames.
+    /// median) + EnCodec scaled to the clip's frames; for a batch, its jobs' prompts and
+    /// renders each and their shared steps once.
     pub clip_ms: f64,
     /// Whether `clip_ms` extrapolates from the median instead of summing a whole clip's steps
     /// from its start (an underestimate when the steps were only the clip's first ones).
     pub clip_extrapolated: bool,
-    /// `clip_ms` / clip length: below 1 is faster than real time.
+    /// `clip_ms` / the audio it makes (the clip length × batch): below 1 is faster than real
+    /// time.
     pub real_time_factor: f64,
     /// Peak resident memory of the process so far (`VmHWM`), when the OS reports it.
     pub peak_rss_bytes: Option<u64>,
@@ -82,10 +91,17 @@ pub struct BenchReport {
 /// Runs the measurement on `model`. Decoding starts at `start_position` and runs
 /// `warmup_steps + steps` positions, feeding back sampled tokens (top-k 250, as jobs do).
 pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
-    if opts.steps == 0 || opts.audio_frames == 0 || opts.prompt_tokens == 0 || opts.clip_frames == 0
+    if [
+        opts.steps,
+        opts.audio_frames,
+        opts.prompt_tokens,
+        opts.clip_frames,
+        opts.batch,
+    ]
+    .contains(&0)
     {
         return Err(Error::InvalidRequest(
-            "steps, audio frames, prompt tokens and clip frames must be at least 1".into(),
+            "steps, audio frames, prompt tokens, clip frames and batch must be at least 1".into(),
         ));
     }
     let vocab = model.config.text_encoder.vocab_size as u32;
@@ -102,27 +118,46 @@ pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
     let total = opts.warmup_steps + opts.steps;
     let k = model.num_codebooks();
     let capacity = opts.start_position + total + 1;
-    let mut state = model.decoder.start(&cond.states, &cond.mask, capacity)?;
-    if opts.start_position > 0 {
-        let rows = cond.states.dim(0)?;
-        let pad = model.config.decoder.pad_token_id;
-        let prefix = Tensor::full(pad, (rows, k, opts.start_position), &model.device)?;
-        model.decoder.step(&mut state, &prefix)?;
-    }
-    let mut sampler = LogitsProcessor::from_sampling(
-        0,
-        Sampling::TopK {
-            k: 250,
-            temperature: 1.0,
-        },
-    );
-    let mut inputs = vec![model.config.decoder.pad_token_id; k];
+    let pad = model.config.decoder.pad_token_id;
+    let mut states = (0..opts.batch)
+        .map(|_| {
+            let mut state = model.decoder.start(&cond.states, &cond.mask, capacity)?;
+            if opts.start_position > 0 {
+                let rows = cond.states.dim(0)?;
+                let prefix = Tensor::full(pad, (rows, k, opts.start_position), &model.device)?;
+                model.decoder.step(&mut state, &prefix)?;
+            }
+            Ok(state)
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // One generator per job, as jobs have.
+    let mut samplers: Vec<LogitsProcessor> = (0..opts.batch as u64)
+        .map(|seed| {
+            LogitsProcessor::from_sampling(
+                seed,
+                Sampling::TopK {
+                    k: 250,
+                    temperature: 1.0,
+                },
+            )
+        })
+        .collect();
+    let mut inputs = vec![vec![pad; k]; opts.batch];
     let mut times = Vec::with_capacity(opts.steps);
     for step in 0..total {
         let started = Instant::now();
-        let logits = model.guided_step(&mut state, &inputs, &cond)?;
-        for (row, input) in inputs.iter_mut().enumerate() {
-            *input = sampler.sample(&logits.get(row)?)?;
+        let logits = {
+            let mut items: Vec<_> = states
+                .iter_mut()
+                .zip(&inputs)
+                .map(|(state, inputs)| (state, inputs.as_slice(), &cond))
+                .collect();
+            model.guided_steps(&mut items)?
+        };
+        for ((logits, inputs), sampler) in logits.iter().zip(&mut inputs).zip(&mut samplers) {
+            for (row, input) in inputs.iter_mut().enumerate() {
+                *input = sampler.sample(&logits.get(row)?)?;
+            }
         }
         if step >= opts.warmup_steps {
             times.push(millis(started));
@@ -130,7 +165,7 @@ pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
     }
 
     // As in a job: the caches are gone before EnCodec runs.
-    drop(state);
+    drop(states);
     let codebook_size = model.config.audio_encoder.codebook_size as u32;
     let codes: Vec<Vec<u32>> = (0..k)
         .map(|row| {
@@ -156,9 +191,12 @@ pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
     } else {
         measured_clip_ms
     };
-    let clip_ms =
-        text_ms + clip_decode_ms + audio_ms * clip_frames as f64 / opts.audio_frames as f64;
+    // Every job of the batch encodes its prompt and renders its audio on its own.
+    let jobs = opts.batch as f64;
+    let clip_ms = jobs * (text_ms + audio_ms * clip_frames as f64 / opts.audio_frames as f64)
+        + clip_decode_ms;
     Ok(BenchReport {
+        batch: opts.batch,
         steps: opts.steps,
         start_position: opts.start_position,
         step_ms_median: median,
@@ -166,6 +204,7 @@ pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
         step_ms_p90: percentile(&times, 0.9),
         step_ms_mean: mean,
         steps_per_second: 1000.0 / median,
+        job_step_ms_median: median / opts.batch as f64,
         text_ms,
         audio_frames: opts.audio_frames,
         audio_ms,
@@ -173,7 +212,7 @@ pub fn run_bench(model: &MusicGen, opts: &BenchOptions) -> Result<BenchReport> {
         clip_steps,
         clip_ms,
         clip_extrapolated,
-        real_time_factor: clip_ms / (clip_seconds * 1000.0),
+        real_time_factor: clip_ms / (jobs * clip_seconds * 1000.0),
         peak_rss_bytes: peak_rss_bytes(),
         threads: crate::threads::threads_in_use(),
     })

@@ -51,6 +51,13 @@ impl Attention {
     /// Attention of the projected queries `q` `[b, t, dim]` over keys and values
     /// `[b, heads, T, head_dim]`, through the output projection.
     fn attend(&self, q: &Tensor, kv: &CacheView<'_>, bias: Option<&Bias>) -> CandleResult<Tensor> {
+        self.out.forward(&self.mix(q, kv, bias)?)
+    }
+
+    /// [`attend`](Self::attend) before the output projection: the heads' weighted values,
+    /// `[b, t, dim]`. A batched step mixes each job over its own cache, then projects all rows
+    /// at once.
+    fn mix(&self, q: &Tensor, kv: &CacheView<'_>, bias: Option<&Bias>) -> CandleResult<Tensor> {
         let (b, t, dim) = q.dims3()?;
         let rows = bias.map(|bias| bias.rows.as_deref());
         if t == 1 && q.device().is_cpu() && rows != Some(None) {
@@ -65,7 +72,7 @@ impl Attention {
                 rows.flatten(),
                 kv.scales,
             )?;
-            return self.out.forward(&attn.reshape((b, t, dim))?);
+            return attn.reshape((b, t, dim));
         }
         let q = (self.split(q)? * (self.head_dim as f64).powf(-0.5))?;
         let (k, v) = kv.to_f32()?;
@@ -75,8 +82,7 @@ impl Attention {
             None => scores,
         };
         let attn = candle_nn::ops::softmax_last_dim(&scores)?.matmul(&v)?;
-        self.out
-            .forward(&attn.transpose(1, 2)?.reshape((b, t, dim))?)
+        attn.transpose(1, 2)?.reshape((b, t, dim))
     }
 }
 
@@ -122,6 +128,8 @@ pub(crate) struct Decoder {
 /// Per-job decoder state: self-attention caches, cross-attention keys/values computed once
 /// from the prompt, the cross-attention mask and the next position.
 pub(crate) struct DecoderState {
+    /// Batch rows of this job: two with guidance.
+    rows: usize,
     self_kv: Vec<SelfCache>,
     cross_kv: Vec<CacheView<'static>>,
     cross_bias: Bias,
@@ -227,6 +235,7 @@ impl Decoder {
             tensor: cross_bias.reshape((b, 1, 1, s))?,
         };
         Ok(DecoderState {
+            rows: b,
             self_kv: self
                 .layers
                 .iter()
@@ -290,6 +299,102 @@ impl Decoder {
             .reshape((b, d))?;
         let heads: Vec<&Linear> = self.heads.iter().collect();
         Tensor::stack(&Linear::forward_shared(&heads, &last)?, 1)
+    }
+}
+
+impl Decoder {
+    /// One position for each of several jobs in one pass: `tokens[j]` holds job `j`'s next
+    /// token of every codebook (the same for each of its rows). Every job keeps its own cache,
+    /// position and prompt; the projections and the feed-forward run over all rows together, so
+    /// each weight is read once per step whatever the number of jobs. Returns each job's logits
+    /// `[rows_j, K, vocab]`. A job's rows go through exactly the arithmetic they would alone:
+    /// its result does not depend on its batch mates.
+    pub fn step_batch(
+        &self,
+        states: &mut [&mut DecoderState],
+        tokens: &[&[u32]],
+    ) -> CandleResult<Vec<Tensor>> {
+        let d = self.cfg.hidden_size;
+        let k = self.embeds.len();
+        if states.len() != tokens.len() || tokens.iter().any(|t| t.len() != k) {
+            candle_core::bail!(
+                "batched step: {} jobs, {} token rows",
+                states.len(),
+                tokens.len()
+            );
+        }
+        let rows: Vec<usize> = states.iter().map(|s| s.rows).collect();
+        let total: usize = rows.iter().sum();
+        // [total, K]: each job's tokens repeated over its rows.
+        let flat: Vec<u32> = tokens
+            .iter()
+            .zip(&rows)
+            .flat_map(|(t, &r)| std::iter::repeat_n(*t, r).flatten().copied())
+            .collect();
+        let ids = Tensor::from_vec(flat, (total, k), &self.device)?;
+        let mut x = self.embeds[0].forward(&ids.narrow(1, 0, 1)?.squeeze(1)?.contiguous()?)?;
+        for (i, embed) in self.embeds.iter().enumerate().skip(1) {
+            x = (x + embed.forward(&ids.narrow(1, i, 1)?.squeeze(1)?.contiguous()?)?)?;
+        }
+        if self.cfg.scale_embedding {
+            x = (x * (d as f64).sqrt())?;
+        }
+        let positions = states
+            .iter()
+            .zip(&rows)
+            .map(|(s, &r)| sinusoidal_positions(s.position, 1, d, &self.device)?.repeat((r, 1, 1)))
+            .collect::<CandleResult<Vec<_>>>()?;
+        let x = x.reshape((total, 1, d))?;
+        let mut x = (x + Tensor::cat(&positions, 0)?)?;
+
+        for (i, layer) in self.layers.iter().enumerate() {
+            let h = layer.self_attn_norm.forward(&x)?;
+            let a = &layer.self_attn;
+            let [q, kk, v]: [Tensor; 3] = Linear::forward_shared(&[&a.q, &a.k, &a.v], &h)?
+                .try_into()
+                .expect("three projections in, three out");
+            let mut mixed = Vec::with_capacity(states.len());
+            let mut at = 0;
+            for (state, &r) in states.iter_mut().zip(&rows) {
+                let cache = &mut state.self_kv[i];
+                cache.append(
+                    &a.split(&kk.narrow(0, at, r)?)?,
+                    &a.split(&v.narrow(0, at, r)?)?,
+                )?;
+                mixed.push(a.mix(&q.narrow(0, at, r)?, &cache.view()?, None)?);
+                at += r;
+            }
+            x = (x + a.out.forward(&Tensor::cat(&mixed, 0)?)?)?;
+
+            let h = layer.cross_attn_norm.forward(&x)?;
+            let c = &layer.cross_attn;
+            let q = c.q.forward(&h)?;
+            let mut mixed = Vec::with_capacity(states.len());
+            let mut at = 0;
+            for (state, &r) in states.iter().zip(&rows) {
+                let q = q.narrow(0, at, r)?;
+                mixed.push(c.mix(&q, &state.cross_kv[i], Some(&state.cross_bias))?);
+                at += r;
+            }
+            x = (x + c.out.forward(&Tensor::cat(&mixed, 0)?)?)?;
+
+            let h = layer.ff_norm.forward(&x)?;
+            x = (&x + layer.fc2.forward(&gelu_erf(&layer.fc1.forward(&h)?)?)?)?;
+        }
+        for state in states.iter_mut() {
+            state.position += 1;
+        }
+        let last = self.norm.forward(&x)?.reshape((total, d))?;
+        let heads: Vec<&Linear> = self.heads.iter().collect();
+        let logits = Tensor::stack(&Linear::forward_shared(&heads, &last)?, 1)?;
+        let mut at = 0;
+        rows.iter()
+            .map(|&r| {
+                let own = logits.narrow(0, at, r);
+                at += r;
+                own
+            })
+            .collect()
     }
 }
 

@@ -1,8 +1,8 @@
 //! f32 products of a decoding step's few rows with a dense weight.
 //!
-//! A step multiplies one or two rows (two with guidance) by every linear layer's `[out, in]`
-//! weight. candle hands `x · wᵀ` to gemm, which for so few rows still packs the weight into
-//! panels on every call: a step of musicgen-small in f32 ran at 5–15 GB/s of weights where the
+//! A step multiplies two rows per job (guidance) by every linear layer's `[out, in]` weight:
+//! two alone, sixteen for eight jobs decoded together. candle hands `x · wᵀ` to gemm, which
+//! for so few rows still packs the weight into panels on every call: a step of musicgen-small in f32 ran at 5–15 GB/s of weights where the
 //! machine reads 20–50. Here each weight row is read from memory once, straight from the tensor,
 //! and multiplied against every input row while it is in L1, on candle's own worker threads.
 //! More rows (the prompt in T5, a prefill) still go to gemm, which shares its packing among them.
@@ -11,8 +11,10 @@ use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor};
 
 use crate::kernels::{columns_to_rows, dot, vectorized, ParallelOut};
 
-/// The most input rows taken here: guidance decodes two.
-const MAX_ROWS: usize = 4;
+/// The most input rows taken here: eight batched jobs with guidance. Up to this many, the
+/// input rows stay in L2 while each weight row is used against all of them; beyond it (long
+/// prompts in T5) gemm's packing pays for itself.
+const MAX_ROWS: usize = 16;
 
 /// `x` `[m, in]` times `w` `[out, in]` transposed: `[m, out]`.
 pub(crate) fn times_transposed(x: &Tensor, w: &Tensor) -> Result<Tensor> {
@@ -84,8 +86,16 @@ mod tests {
     #[test]
     fn few_rows_equal_the_matrix_product() {
         let dev = Device::Cpu;
-        // 100: not a whole number of registers, so the tail is covered too; 7 rows go to gemm.
-        for (m, k) in [(1, 64), (2, 100), (3, 1024), (4, 48), (7, 64)] {
+        // 100: not a whole number of registers, so the tail is covered too; 17 rows go to gemm.
+        for (m, k) in [
+            (1, 64),
+            (2, 100),
+            (3, 1024),
+            (4, 48),
+            (7, 64),
+            (16, 100),
+            (17, 64),
+        ] {
             let x = Tensor::randn(0f32, 1.0, (m, k), &dev).unwrap();
             let w = Tensor::randn(0f32, 1.0, (37, k), &dev).unwrap();
             let got = times_transposed(&x, &w).unwrap();

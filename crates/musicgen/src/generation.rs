@@ -62,15 +62,17 @@ impl GenerationParams {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
     EncodingPrompt,
-    /// Reported after each decoding step; `step` counts from 1 to `total`.
+    /// Reported after each decoding step; `step` counts from 1 to `total`. `together`: how
+    /// many jobs shared the step (1 alone; more when batched).
     Composing {
         step: usize,
         total: usize,
+        together: usize,
     },
     RenderingAudio,
 }
 
-/// Watches a job. Called on the generating thread.
+/// Watches a job. Called on the generating thread (the engine's, for batched jobs).
 pub trait GenerationObserver {
     fn on_stage(&mut self, stage: Stage);
     /// Consulted before every decoding step; `true` ends the job with [`crate::Error::Stopped`].
@@ -103,6 +105,9 @@ pub struct Timings {
     pub text_ms: f64,
     pub decode_steps: usize,
     pub decode_ms: f64,
+    /// This job's share of its decoding steps: each step's time divided among the jobs that
+    /// took it together. What the job cost, where `decode_ms` is how long it took.
+    pub decode_share_ms: f64,
     pub audio_ms: f64,
 }
 

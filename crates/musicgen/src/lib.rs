@@ -7,6 +7,12 @@
 //! a blocking thread and share the model in an `Arc`. Progress and cancellation go through a
 //! [`GenerationObserver`], called on the generating thread after/before every decoding step.
 //!
+//! To serve many jobs at once, [`MusicGen`] implements [`coda_engine::Batched`]: the engine's
+//! thread admits [`Composition`]s, decodes every admitted job in one pass of the decoder per
+//! step (each with its own caches, position, prompt, sampling settings and generator, so a job's
+//! result does not depend on its batch mates) and renders finished ones on its finishing
+//! thread. [`MusicGen::generate`] takes the same steps as a batch of one.
+//!
 //! # Threads
 //!
 //! The computation runs on two process-wide pools, and candle picks between them per
@@ -32,6 +38,7 @@
 
 mod activations;
 mod attention;
+mod batched;
 pub mod bench;
 mod cache;
 mod compose;
@@ -68,6 +75,7 @@ mod tiny_vocab;
 mod wav;
 mod weights;
 
+pub use batched::{Composing, Composition};
 pub use candle_core::Device;
 
 pub use config::{DecoderConfig, EncodecConfig, MusicgenConfig, T5Config};

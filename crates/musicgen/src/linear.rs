@@ -184,6 +184,42 @@ mod tests {
     use super::{Linear, LinearWeight, Runs};
     use crate::weights::Weights;
 
+    /// A batched step multiplies every job's rows in one call: each row's product must be
+    /// bit for bit what it is alone, for every kind of weight (the shape is one candle's VNNI
+    /// kernels take: 16-column tiles, 256-wide blocks).
+    #[test]
+    fn a_rows_product_does_not_depend_on_the_rows_beside_it() {
+        let dev = Device::Cpu;
+        let (out, inp) = (64, 512);
+        let dense = Tensor::randn(0f32, 1.0, (out, inp), &dev).unwrap();
+        let q = || Arc::new(QTensor::quantize(&dense, GgmlDType::Q8_0).unwrap());
+        let mut weights =
+            Weights::from_map(HashMap::from([("dense.weight".to_string(), dense.clone())]));
+        weights.insert_quantized("q8.weight".into(), q());
+        weights.insert_quantized("once.weight".into(), q());
+        let layers = [
+            Linear::load(&weights, "dense", inp, out, false).unwrap(),
+            Linear::load(&weights, "q8", inp, out, false).unwrap(),
+            Linear::load_for(&weights, "once", inp, out, false, Runs::OncePerJob).unwrap(),
+        ];
+        let x = Tensor::randn(0f32, 1.0, (16, inp), &dev).unwrap();
+        for (i, layer) in layers.iter().enumerate() {
+            let batch = layer.forward(&x).unwrap();
+            let shared = Linear::forward_shared(&[layer, layer], &x).unwrap();
+            for row in [0, 5, 15] {
+                let alone = layer.forward(&x.narrow(0, row, 1).unwrap()).unwrap();
+                let alone: Vec<f32> = alone.flatten_all().unwrap().to_vec1().unwrap();
+                for (what, got) in [("forward", &batch), ("forward_shared", &shared[1])] {
+                    let got: Vec<f32> = got.get(row).unwrap().to_vec1().unwrap();
+                    assert!(
+                        got == alone,
+                        "layer {i}, {what}, row {row}: depends on its mates"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn layers_run_once_per_job_keep_one_unpacked_copy_of_their_q8_0_blocks() {
         let dev = Device::Cpu;

@@ -82,6 +82,57 @@ impl MusicGen {
         self.guided_logits_fed(ids, &pattern.apply(codes), pattern.steps(), guidance)
     }
 
+    /// [`guided_logits_along`](Self::guided_logits_along) for several jobs decoded together,
+    /// one pass of the decoder per step as the engine runs them: job `j` is `(ids, codes,
+    /// guidance)`, and it leaves the batch when its own steps end. Returns each job's logits.
+    pub fn guided_logits_along_together(
+        &self,
+        jobs: &[(&[u32], &[Vec<u32>], f64)],
+    ) -> Result<Vec<Vec<Tensor>>> {
+        struct Job {
+            cond: crate::compose::Conditioning,
+            state: crate::decoder::DecoderState,
+            fed: Vec<Vec<u32>>,
+            steps: usize,
+        }
+        let mut live = jobs
+            .iter()
+            .map(|(ids, codes, guidance)| {
+                let pattern = self.pattern(codes.first().map_or(0, Vec::len));
+                let cond = self.conditioning(ids, *guidance)?;
+                let steps = pattern.steps();
+                let state = self.decoder.start(&cond.states, &cond.mask, steps)?;
+                Ok(Job {
+                    cond,
+                    state,
+                    fed: pattern.apply(codes),
+                    steps,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut out = vec![Vec::new(); jobs.len()];
+        let longest = live.iter().map(|j| j.steps).max().unwrap_or(0);
+        for step in 0..longest {
+            let inputs: Vec<(usize, Vec<u32>)> = live
+                .iter()
+                .enumerate()
+                .filter(|(_, j)| step < j.steps)
+                .map(|(i, j)| (i, j.fed.iter().map(|row| row[step]).collect()))
+                .collect();
+            let mut items: Vec<_> = live
+                .iter_mut()
+                .filter(|j| step < j.steps)
+                .zip(&inputs)
+                .map(|(j, (_, inputs))| (&mut j.state, inputs.as_slice(), &j.cond))
+                .collect();
+            let logits = self.guided_steps(&mut items)?;
+            for ((i, _), logits) in inputs.iter().zip(logits) {
+                out[*i].push(logits);
+            }
+        }
+        Ok(out)
+    }
+
     /// Guided logits of the first `steps` decoding steps, step `s` fed position `s` of every
     /// row of `fed` (`[K, ≥ steps]`).
     fn guided_logits_fed(

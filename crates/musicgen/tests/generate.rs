@@ -158,7 +158,7 @@ impl Recorder {
         self.stages
             .iter()
             .filter_map(|s| match s {
-                Stage::Composing { step, total } => Some((*step, *total)),
+                Stage::Composing { step, total, .. } => Some((*step, *total)),
                 _ => None,
             })
             .collect()

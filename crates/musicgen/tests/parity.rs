@@ -192,3 +192,41 @@ fn audio_decoded_from_the_reference_codes_matches() {
         golden("audio"),
     );
 }
+
+#[test]
+fn every_steps_guided_logits_match_alone_and_decoded_beside_other_jobs() {
+    let model = &fixture().model;
+    let codes = rows("codes");
+    let ids = rows("prompt_ids").remove(0);
+    let want = golden("step_scores_guided");
+    let steps = want.dim(0).unwrap();
+    // Mates of other prompts, lengths and guidance, fed codes of their own.
+    let short_ids: Vec<u32> = ids[ids.len() - 5..].to_vec();
+    let other_codes: Vec<Vec<u32>> = codes
+        .iter()
+        .map(|row| row.iter().rev().take(9).copied().collect())
+        .collect();
+    let longer_codes: Vec<Vec<u32>> = codes
+        .iter()
+        .map(|row| row.iter().chain(row).copied().collect())
+        .collect();
+    let alone = model
+        .guided_logits_along_together(&[(&ids, &codes, GUIDANCE)])
+        .unwrap()
+        .remove(0);
+    let together = model
+        .guided_logits_along_together(&[
+            (&short_ids, &other_codes, 1.0),
+            (&ids, &codes, GUIDANCE),
+            (&ids[3..], &longer_codes, 5.0),
+        ])
+        .unwrap()
+        .remove(1);
+    for (what, got) in [("alone", alone), ("beside two other jobs", together)] {
+        assert_eq!(got.len(), steps, "{what}: steps");
+        for (step, logits) in got.iter().enumerate() {
+            let want = want.get(step).unwrap();
+            assert_close(&format!("step {step} guided logits, {what}"), logits, &want);
+        }
+    }
+}

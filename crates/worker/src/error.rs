@@ -6,6 +6,8 @@ pub enum WorkerError {
     Model(#[from] coda_musicgen::Error),
     #[error("{0}")]
     MemoryBudget(String),
+    #[error("could not start the engine's threads: {0}")]
+    Engine(std::io::Error),
     #[error("worker pool: {0}")]
     Monitor(String),
     #[error("a blocking task failed: {0}")]

@@ -6,8 +6,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use apalis::prelude::{AbortError, BoxDynError, Data};
+use coda_engine::{Engine, Failure};
 use coda_jobs::{FailureReason, Finish, JobId, JobParams, Outcome, QueuedJob, Start, WorkerLink};
-use coda_musicgen::{GenerationParams, MusicGen};
+use coda_musicgen::{Composition, GenerationParams, MusicGen};
+use tokio::sync::oneshot;
 use tracing::{info, warn};
 
 use crate::observer::observe;
@@ -19,10 +21,10 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// What every job slot shares.
+/// What every job slot shares: each slot hands its job to the one engine and awaits it.
 pub(crate) struct Shared {
     pub link: WorkerLink,
-    pub model: Arc<MusicGen>,
+    pub engine: Engine<MusicGen>,
 }
 
 /// The apalis handler. Outcomes that are final (success, failure, cancel, too many attempts)
@@ -89,13 +91,13 @@ impl Drop for StopOnDrop {
 async fn run(shared: &Arc<Shared>, id: JobId, params: JobParams) -> Finish {
     let stop = Arc::new(AtomicBool::new(false));
     let orphan_guard = StopOnDrop(Some(stop.clone()));
-    let (mut observer, reporter) = observe(shared.link.clone(), id, stop.clone());
-    let model = shared.model.clone();
-    let frames = coda_jobs::frames_for_seconds(params.duration_seconds, model.frame_rate());
+    let (observer, reporter) = observe(shared.link.clone(), id, stop.clone());
+    let frame_rate = shared.engine.model().frame_rate();
+    let frames = coda_jobs::frames_for_seconds(params.duration_seconds, frame_rate);
     let audio = shared.link.audio_path(id);
     let started = Instant::now();
-    let result = tokio::task::spawn_blocking(move || {
-        let request = GenerationParams {
+    let request = Composition {
+        params: GenerationParams {
             prompt: params.prompt,
             frames,
             top_k: params.top_k as usize,
@@ -103,45 +105,65 @@ async fn run(shared: &Arc<Shared>, id: JobId, params: JobParams) -> Finish {
             temperature: params.temperature,
             guidance_scale: params.guidance_scale,
             seed: params.seed,
-        };
-        let generation = model.generate(&request, &mut observer);
-        drop(observer);
-        let generation = generation?;
-        write_atomically(&audio, &generation.samples, generation.sample_rate)?;
-        Ok::<_, coda_musicgen::Error>(generation)
-    })
-    .await;
+        },
+        observer: Box::new(observer),
+    };
+    let (tx, rx) = oneshot::channel();
+    shared.engine.submit(request, move |answer| {
+        // The slot may be gone (shutdown, a lost connection): the job is re-queued then.
+        let _ = tx.send(answer);
+    });
+    let answer = rx.await.unwrap_or(Err(Failure::ShutDown));
+    let written = match answer {
+        Ok(generation) => tokio::task::spawn_blocking(move || {
+            write_atomically(&audio, &generation.samples, generation.sample_rate)
+                .map(|()| generation)
+        })
+        .await
+        .map_err(|e| Failure::Panicked(e.to_string()))
+        .and_then(|written| written.map_err(Failure::Model)),
+        Err(failure) => Err(failure),
+    };
     orphan_guard.disarm();
-    let compute_seconds = started.elapsed().as_secs_f64();
+    let wall_seconds = started.elapsed().as_secs_f64();
     if let Err(e) = reporter.await {
         warn!(%id, error = %e, "progress reporter ended abnormally");
     }
-    match result {
-        Ok(Ok(g)) => Finish {
-            outcome: Outcome::Succeeded {
-                audio_seconds: g.samples.len() as f64 / f64::from(g.sample_rate),
-            },
-            compute_seconds,
-            decode_steps: g.timings.decode_steps as u64,
-            decode_ms: g.timings.decode_ms,
-            overhead_ms: g.timings.text_ms + g.timings.audio_ms,
-        },
-        Ok(Err(coda_musicgen::Error::Stopped)) if stop.load(Ordering::Relaxed) => Finish {
-            compute_seconds,
+    match written {
+        Ok(g) => {
+            let t = g.timings;
+            Finish {
+                outcome: Outcome::Succeeded {
+                    audio_seconds: g.samples.len() as f64 / f64::from(g.sample_rate),
+                },
+                // Its own share of the machine: steps taken with others are split among them.
+                compute_seconds: (t.text_ms + t.decode_share_ms + t.audio_ms) / 1e3,
+                decode_steps: t.decode_steps as u64,
+                decode_ms: t.decode_ms,
+                overhead_ms: t.text_ms + t.audio_ms,
+                together: if t.decode_share_ms > 0.0 {
+                    t.decode_ms / t.decode_share_ms
+                } else {
+                    1.0
+                },
+            }
+        }
+        Err(Failure::Stopped) if stop.load(Ordering::Relaxed) => Finish {
+            compute_seconds: wall_seconds,
             ..Finish::nothing(Outcome::Canceled)
         },
-        Ok(Err(e)) => Finish {
-            compute_seconds,
+        Err(Failure::Model(e)) => Finish {
+            compute_seconds: wall_seconds,
             ..Finish::nothing(Outcome::Failed {
                 reason: FailureReason::ModelError,
                 error: e.to_string(),
             })
         },
-        Err(e) => Finish {
-            compute_seconds,
+        Err(failure) => Finish {
+            compute_seconds: wall_seconds,
             ..Finish::nothing(Outcome::Failed {
                 reason: FailureReason::ModelCrashed,
-                error: format!("the model crashed: {e}"),
+                error: failure.to_string(),
             })
         },
     }

@@ -1,8 +1,11 @@
-//! Does `worker.concurrency` fit in `worker.memory_budget`? The weights are loaded once and
-//! shared by every job slot; each running job adds its own working memory. The weights are
-//! measured (resident-set growth across the load); a job's working memory is computed by the
-//! model from its shape for the longest job the api admits, since it grows with the clip's
-//! length.
+//! Can `worker.concurrency` run in `worker.memory_budget`? The weights are loaded once and
+//! shared by the whole batch; each job in it adds its own working memory, which grows with the
+//! clip's length. The weights are measured (resident-set growth across the load); a job's
+//! working memory is computed by the model from its shape.
+//!
+//! At start, the longest job the api admits must fit beside the weights, and so must a full
+//! batch of the shortest: otherwise the setting could never be met. Between those, the engine
+//! admits a job only when its memory fits beside the jobs already running, and the rest wait.
 
 use coda_musicgen::MusicGen;
 
@@ -16,11 +19,17 @@ pub struct Footprint {
     pub model_bytes: u64,
     /// Working memory of one job of `limits.max_duration_seconds`.
     pub per_job_bytes: u64,
+    /// Working memory of one job of [`SHORTEST_JOB_SECONDS`].
+    pub shortest_job_bytes: u64,
 }
 
+/// The shortest job a request may ask for.
+pub const SHORTEST_JOB_SECONDS: f64 = 1.0;
+
 impl Footprint {
-    pub fn for_slots(&self, slots: usize) -> u64 {
-        self.model_bytes + slots as u64 * self.per_job_bytes
+    /// The weights and `slots` jobs of `job_bytes` each.
+    pub fn for_slots(&self, slots: usize, job_bytes: u64) -> u64 {
+        self.model_bytes + slots as u64 * job_bytes
     }
 }
 
@@ -38,8 +47,9 @@ pub fn per_job_bytes(model: &MusicGen, seconds: f64) -> u64 {
     model.job_memory_bytes(coda_jobs::frames_for_seconds(seconds, model.frame_rate()))
 }
 
-/// Refuses a concurrency whose memory exceeds the budget, naming both keys. `job_seconds` is
-/// the longest job admitted (`limits.max_duration_seconds`).
+/// Refuses a budget in which not even one job of `job_seconds` (`limits.max_duration_seconds`)
+/// fits beside the weights, or a concurrency whose batch could never fill even with the
+/// shortest jobs, naming both keys.
 pub fn check_budget(
     settings: &WorkerSettings,
     job_seconds: f64,
@@ -49,29 +59,29 @@ pub fn check_budget(
         return Ok(());
     };
     let slots = settings.concurrency;
-    let needed = footprint.for_slots(slots);
-    if needed <= budget.0 {
+    let one_longest = footprint.for_slots(1, footprint.per_job_bytes);
+    if one_longest > budget.0 {
+        return Err(WorkerError::MemoryBudget(format!(
+            "worker.memory_budget is {budget} but one job of {job_seconds} s needs about {} \
+             (model {} + {} for the job): not even one job fits; raise worker.memory_budget, \
+             lower limits.max_duration_seconds or use a smaller or quantized model",
+            ByteSize(one_longest),
+            ByteSize(footprint.model_bytes),
+            ByteSize(footprint.per_job_bytes),
+        )));
+    }
+    let full_batch = footprint.for_slots(slots, footprint.shortest_job_bytes);
+    if full_batch <= budget.0 {
         return Ok(());
     }
-    let fits = budget
-        .0
-        .checked_sub(footprint.model_bytes)
-        .map(|left| left / footprint.per_job_bytes.max(1))
-        .unwrap_or(0);
+    let fits = (budget.0 - footprint.model_bytes) / footprint.shortest_job_bytes.max(1);
     Err(WorkerError::MemoryBudget(format!(
-        "worker.concurrency = {slots} needs about {} (model {} + {slots} × {} per job of {} s) \
-         but worker.memory_budget is {}; {}",
-        ByteSize(needed),
+        "worker.concurrency = {slots} can never run: {slots} jobs of {SHORTEST_JOB_SECONDS} s \
+         already need about {} (model {} + {slots} × {}) but worker.memory_budget is {budget}; \
+         set worker.concurrency to at most {fits} or raise worker.memory_budget",
+        ByteSize(full_batch),
         ByteSize(footprint.model_bytes),
-        ByteSize(footprint.per_job_bytes),
-        job_seconds,
-        budget,
-        if fits == 0 {
-            "not even one job fits: raise worker.memory_budget or use a smaller or quantized model"
-                .to_string()
-        } else {
-            format!("set worker.concurrency to at most {fits} or raise worker.memory_budget")
-        }
+        ByteSize(footprint.shortest_job_bytes),
     )))
 }
 
@@ -90,6 +100,7 @@ mod tests {
     const FOOTPRINT: Footprint = Footprint {
         model_bytes: 1000,
         per_job_bytes: 100,
+        shortest_job_bytes: 10,
     };
 
     #[test]
@@ -98,19 +109,25 @@ mod tests {
     }
 
     #[test]
-    fn weights_count_once_and_each_slot_adds_its_job() {
-        assert!(check_budget(&settings(2, Some(1200)), 30.0, &FOOTPRINT).is_ok());
-        let err = check_budget(&settings(3, Some(1250)), 30.0, &FOOTPRINT)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("worker.concurrency = 3"), "{err}");
-        assert!(err.contains("worker.memory_budget"), "{err}");
-        assert!(err.contains("at most 2"), "{err}");
+    fn a_batch_that_fits_only_with_shorter_jobs_is_allowed_and_admitted_by_memory() {
+        // 3 longest jobs (1300) do not fit in 1250, but 3 shortest (1030) do: the engine then
+        // runs as many as fit at a time.
+        assert!(check_budget(&settings(3, Some(1250)), 30.0, &FOOTPRINT).is_ok());
     }
 
     #[test]
-    fn a_budget_below_the_weights_says_nothing_fits() {
-        let err = check_budget(&settings(1, Some(500)), 30.0, &FOOTPRINT)
+    fn a_concurrency_that_could_never_fill_is_refused_naming_both_keys() {
+        let err = check_budget(&settings(30, Some(1250)), 30.0, &FOOTPRINT)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("worker.concurrency = 30"), "{err}");
+        assert!(err.contains("worker.memory_budget"), "{err}");
+        assert!(err.contains("at most 25"), "{err}");
+    }
+
+    #[test]
+    fn a_budget_below_one_longest_job_says_nothing_fits() {
+        let err = check_budget(&settings(1, Some(1050)), 30.0, &FOOTPRINT)
             .unwrap_err()
             .to_string();
         assert!(err.contains("not even one job fits"), "{err}");

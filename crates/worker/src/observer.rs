@@ -52,31 +52,33 @@ async fn report(
     let mut poll = tokio::time::interval(CANCEL_POLL);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_write: Option<Instant> = None;
-    let mut pending: Option<(usize, usize)> = None;
+    let mut pending: Option<(usize, usize, usize)> = None;
     loop {
         tokio::select! {
             stage = rx.recv() => {
                 let Some(stage) = stage else {
                     // The run ended (done, stopped or failed): leave the last step on record.
-                    if let Some((step, total)) = pending.take() {
-                        write_progress(&link, id, step, total).await;
+                    if let Some((step, total, together)) = pending.take() {
+                        write_progress(&link, id, step, total, together).await;
                     }
                     break;
                 };
                 match stage {
-                    Stage::Composing { step, total } => {
-                        pending = Some((step, total));
-                        let due = last_write.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) || step == total;
+                    Stage::Composing { step, total, together } => {
+                        // A change of batch mates is news for the page, whatever the throttle.
+                        let mates_changed = pending.is_some_and(|(_, _, t)| t != together);
+                        pending = Some((step, total, together));
+                        let due = last_write.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) || step == total || mates_changed;
                         if due {
-                            write_progress(&link, id, step, total).await;
+                            write_progress(&link, id, step, total, together).await;
                             last_write = Some(Instant::now());
                             pending = None;
                         }
                     }
                     Stage::EncodingPrompt => write_stage(&link, id, JobStage::EncodingPrompt).await,
                     Stage::RenderingAudio => {
-                        if let Some((step, total)) = pending.take() {
-                            write_progress(&link, id, step, total).await;
+                        if let Some((step, total, together)) = pending.take() {
+                            write_progress(&link, id, step, total, together).await;
                         }
                         write_stage(&link, id, JobStage::RenderingAudio).await;
                     }
@@ -93,8 +95,11 @@ async fn report(
     }
 }
 
-async fn write_progress(link: &WorkerLink, id: JobId, step: usize, total: usize) {
-    if let Err(e) = link.progress(id, step as u64, total as u64).await {
+async fn write_progress(link: &WorkerLink, id: JobId, step: usize, total: usize, together: usize) {
+    if let Err(e) = link
+        .progress(id, step as u64, total as u64, together as u64)
+        .await
+    {
         debug!(%id, error = %e, "could not write progress");
     }
 }

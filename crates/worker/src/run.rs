@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::{BackendExt, Monitor, WorkerBuilder, WorkerBuilderExt};
+use coda_engine::{Admission, Engine, EngineSettings};
 use coda_jobs::{Coda, ModelFacts};
 use coda_musicgen::{LoadOptions, ModelSettings, MusicGen};
 use tracing::{info, warn};
@@ -19,15 +20,22 @@ use crate::warmup::warm_up;
 /// A worker that misses this many heartbeats is presumed dead and its job re-queued.
 const MISSED_HEARTBEATS: usize = 2;
 
+/// A loaded model and what it weighs.
+#[derive(Debug, Clone)]
+pub struct LoadedModel {
+    pub model: Arc<MusicGen>,
+    pub footprint: Footprint,
+}
+
 /// Resolves `model.id` (generating the tiny model on first use; with `model.quantization`
 /// set, quantizing it once into `<storage.dir>/models/<name>-<quantization>.gguf`) and loads
 /// it on a blocking thread with `model.threads` CPU threads. Refuses a `worker.concurrency`
-/// that does not fit in `worker.memory_budget`.
+/// that can never run in `worker.memory_budget`.
 pub async fn load_model(
     coda: &Coda,
     model: &ModelSettings,
     worker: &WorkerSettings,
-) -> Result<Arc<MusicGen>, WorkerError> {
+) -> Result<LoadedModel, WorkerError> {
     let id = model.id.clone();
     let dir = coda.settings().storage.dir.clone();
     let threads = model.threads;
@@ -53,6 +61,7 @@ pub async fn load_model(
     let footprint = Footprint {
         model_bytes: model_bytes.unwrap_or(0),
         per_job_bytes: memory::per_job_bytes(&loaded, max_seconds),
+        shortest_job_bytes: memory::per_job_bytes(&loaded, memory::SHORTEST_JOB_SECONDS),
     };
     info!(
         model = %model.id,
@@ -65,7 +74,10 @@ pub async fn load_model(
         warn!("worker.memory_budget is set but this OS does not report resident memory; only the per-job part is checked");
     }
     check_budget(worker, max_seconds, &footprint)?;
-    Ok(Arc::new(loaded))
+    Ok(LoadedModel {
+        model: Arc::new(loaded),
+        footprint,
+    })
 }
 
 /// A process-unique worker name: apalis refuses a name that is still within its heartbeat
@@ -75,12 +87,13 @@ pub fn worker_name(settings: &WorkerSettings) -> String {
     format!("{base}-{}", ulid::Ulid::new().to_string().to_lowercase())
 }
 
-/// Runs `worker.concurrency` job slots until `shutdown` resolves, then waits up to
-/// `worker.shutdown_timeout_seconds` for running jobs. Warms the model up first, publishes
-/// its frame rate and codebooks, and heartbeats throughout.
+/// Runs `worker.concurrency` job slots feeding one batching engine until `shutdown` resolves,
+/// then waits up to `worker.shutdown_timeout_seconds` for running jobs. Warms the model up
+/// first (timing a step at each batch size up to the concurrency), publishes its frame rate
+/// and codebooks, and heartbeats throughout.
 pub async fn run(
     coda: Coda,
-    model: Arc<MusicGen>,
+    loaded: LoadedModel,
     settings: &WorkerSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), WorkerError> {
@@ -91,25 +104,40 @@ pub async fn run(
     let name = worker_name(settings);
     let link = coda.worker_link(&name);
     let slots = settings.concurrency;
+    let LoadedModel { model, footprint } = loaded;
 
     link.publish_model(ModelFacts {
         frame_rate: model.frame_rate(),
         codebooks: model.num_codebooks() as u64,
     })
     .await?;
-    let warm = warm_up(model.clone()).await?;
-    info!(worker = %name, ms_per_step = warm.ms_per_step, overhead_ms = warm.overhead_ms, "model warmed up");
+    let warm = warm_up(model.clone(), slots).await?;
+    info!(worker = %name, ms_per_step = warm.ms_per_step, overhead_ms = warm.overhead_ms, by_batch = ?warm.by_batch, "model warmed up");
     if warm.ms_per_step > 0.0 {
         link.record_speed(warm.ms_per_step, warm.overhead_ms)
             .await?;
     }
+    link.record_batch_speeds(&warm.by_batch).await?;
+    let engine = Engine::start(
+        model,
+        EngineSettings {
+            admission: Admission {
+                max_batch: slots,
+                memory_budget: settings
+                    .memory_budget
+                    .map(|b| b.0.saturating_sub(footprint.model_bytes)),
+            },
+        },
+        &name,
+    )
+    .map_err(WorkerError::Engine)?;
 
     let heartbeat = Duration::from_secs(settings.heartbeat_seconds);
     link.heartbeat(slots).await?;
 
     let shared = Arc::new(Shared {
         link: link.clone(),
-        model,
+        engine,
     });
     let poll = Duration::from_millis(settings.poll_interval_ms);
     let mut monitor = Monitor::new()

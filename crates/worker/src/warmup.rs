@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use coda_jobs::eta::BatchSpeed;
 use coda_musicgen::bench::{run_bench, BenchOptions};
 use coda_musicgen::MusicGen;
 
@@ -20,30 +21,68 @@ const WARM_UP_FRAMES: usize = 20;
 /// measured at the middle of a 10 s clip stand for its average, not its cheap start.
 const MID_CLIP_POSITION: usize = 250;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct WarmUp {
+    /// One job alone.
     pub ms_per_step: f64,
     /// Prompt encoding + audio rendering.
     pub overhead_ms: f64,
+    /// A step of the whole batch at 1, 2, 4 … jobs up to the concurrency.
+    pub by_batch: Vec<BatchSpeed>,
 }
 
-pub async fn warm_up(model: Arc<MusicGen>) -> Result<WarmUp, WorkerError> {
-    let report = tokio::task::spawn_blocking(move || {
-        run_bench(
-            &model,
-            &BenchOptions {
-                steps: WARM_UP_FRAMES,
-                warmup_steps: 0,
-                audio_frames: WARM_UP_FRAMES,
-                start_position: MID_CLIP_POSITION,
-                ..BenchOptions::default()
-            },
-        )
+/// Batch sizes timed for a concurrency of `slots`: powers of two, and `slots` itself.
+pub fn batch_sizes(slots: usize) -> Vec<usize> {
+    let mut sizes: Vec<usize> = std::iter::successors(Some(1usize), |b| b.checked_mul(2))
+        .take_while(|&b| b < slots)
+        .collect();
+    sizes.push(slots.max(1));
+    sizes
+}
+
+pub async fn warm_up(model: Arc<MusicGen>, slots: usize) -> Result<WarmUp, WorkerError> {
+    let reports = tokio::task::spawn_blocking(move || {
+        batch_sizes(slots)
+            .into_iter()
+            .map(|batch| {
+                run_bench(
+                    &model,
+                    &BenchOptions {
+                        steps: WARM_UP_FRAMES,
+                        warmup_steps: 0,
+                        audio_frames: WARM_UP_FRAMES,
+                        start_position: MID_CLIP_POSITION,
+                        batch,
+                        ..BenchOptions::default()
+                    },
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
     })
     .await??;
+    let alone = &reports[0];
     // The median, not the mean: a first step may still pay costs a job will not.
     Ok(WarmUp {
-        ms_per_step: report.step_ms_median,
-        overhead_ms: report.text_ms + report.audio_ms,
+        ms_per_step: alone.step_ms_median,
+        overhead_ms: alone.text_ms + alone.audio_ms,
+        by_batch: reports
+            .iter()
+            .map(|r| BatchSpeed {
+                batch: r.batch as u64,
+                ms_per_step: r.step_ms_median,
+            })
+            .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::batch_sizes;
+
+    #[test]
+    fn sizes_double_up_to_the_concurrency() {
+        assert_eq!(batch_sizes(1), [1]);
+        assert_eq!(batch_sizes(4), [1, 2, 4]);
+        assert_eq!(batch_sizes(6), [1, 2, 4, 6]);
+    }
 }

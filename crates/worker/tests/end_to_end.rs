@@ -8,20 +8,28 @@ use std::time::Duration;
 
 use coda_jobs::{Coda, GenerationRequest, JobId, JobParams, JobStatus, JobView, Settings};
 use coda_musicgen::MusicGen;
-use coda_worker::WorkerSettings;
+use coda_worker::{Footprint, LoadedModel, WorkerSettings};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The tiny model is generated once per test run and shared.
-fn model() -> Arc<MusicGen> {
+fn model() -> LoadedModel {
     static MODEL: OnceLock<Arc<MusicGen>> = OnceLock::new();
-    MODEL
+    let model = MODEL
         .get_or_init(|| {
             let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("coda-worker-tests");
             let path = coda_musicgen::resolve_model("tiny", &dir).expect("tiny model");
             Arc::new(MusicGen::load(&path, &Default::default()).expect("load tiny model"))
         })
-        .clone()
+        .clone();
+    LoadedModel {
+        model,
+        footprint: Footprint {
+            model_bytes: 0,
+            per_job_bytes: 0,
+            shortest_job_bytes: 0,
+        },
+    }
 }
 
 /// The worker section of these tests: quick heartbeats and polls.
@@ -390,5 +398,53 @@ async fn a_job_that_keeps_killing_its_worker_is_failed_with_a_reason() {
         JobStatus::Failed
     );
     second.stop().await;
+    cleanup(&coda).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_jobs_are_composed_together_and_a_cancel_leaves_the_others_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let coda = coda(&dir, |w| w.concurrency = 4).await;
+    let mut jobs = Vec::new();
+    for seconds in [60.0, 4.0, 5.0, 6.0] {
+        jobs.push(coda.submit(params(seconds), "e2e").await.unwrap());
+    }
+    let ids: Vec<JobId> = jobs.iter().map(|j| j.view.id).collect();
+    let worker = start_worker(&coda);
+    // The page's "making 4 tracks together": every job reports the same pass.
+    let ids_ref = &ids;
+    let coda_ref = &coda;
+    eventually(120, "four tracks composed together", || async move {
+        for id in ids_ref {
+            let together = view(coda_ref, *id).await.progress.map(|p| p.together);
+            if together != Some(4) {
+                return None;
+            }
+        }
+        Some(())
+    })
+    .await;
+    // Cancel the long one mid-way; the three short ones run on to their end.
+    coda.cancel(ids[0], &jobs[0].cancel_token).await.unwrap();
+    assert_eq!(
+        until_final(&coda, ids[0], 30).await.status,
+        JobStatus::Canceled
+    );
+    for (id, seconds) in ids[1..].iter().zip([4.0, 5.0, 6.0]) {
+        let v = until_final(&coda, *id, 180).await;
+        assert_eq!(v.status, JobStatus::Succeeded, "{:?}", v.error);
+        let reader = hound::WavReader::open(coda.audio_path(*id)).unwrap();
+        let length = reader.duration() as f64 / 32000.0;
+        assert!(
+            (length - seconds).abs() < 0.05,
+            "asked {seconds} s, got {length} s"
+        );
+    }
+    assert!(!coda.audio_path(ids[0]).exists());
+    // Steps shared among four cost each job a quarter of them: its compute is below its wall time.
+    let row = coda.ledger().get(ids[1]).await.unwrap().unwrap();
+    let wall = (row.finished_ms.unwrap() - row.started_ms.unwrap()) as f64 / 1e3;
+    assert!(row.compute_seconds.unwrap() < wall, "{row:?}");
+    worker.stop().await;
     cleanup(&coda).await;
 }

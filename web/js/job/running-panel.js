@@ -12,6 +12,7 @@ export function runningPanel() {
   const title = h("h1", { id: "state-title", tabindex: -1 }, t("runningTitle"));
   const stageName = h("strong", { class: "stage-name", "data-testid": "stage" });
   const stageDetail = h("span", { class: "stage-detail" });
+  const together = h("p", { class: "hint together", "data-testid": "together", hidden: true });
   const bar = progressBar();
   const elapsed = h("span", { "data-testid": "elapsed" });
   const left = h("span", { "data-testid": "time-left" });
@@ -21,6 +22,7 @@ export function runningPanel() {
     { class: "panel panel-running", "data-state": "running" },
     title,
     h("p", { class: "stage-line" }, stageName, stageDetail),
+    together,
     bar.el,
     h("p", { class: "times" }, elapsed, h("span", { "aria-hidden": "true" }, " · "), left),
     steps.el,
@@ -49,6 +51,10 @@ export function runningPanel() {
       const done = formatNumber(Math.min(total, fraction * total), 1);
       setText(stageDetail, ` — ${t("composingDetail", done, formatNumber(total, 1), p.step, p.total)}`);
     } else setText(stageDetail, "");
+    // Several tracks share each decoding step: say so, since their bars move together.
+    const mates = stage === "composing" ? (p?.together ?? 1) : 1;
+    together.hidden = mates <= 1;
+    setText(together, mates > 1 ? t("together", mates) : "");
     // Only composing reports steps; the other stages show a busy bar instead of a stuck one.
     bar.show(fraction, stage !== "composing");
     setText(elapsed, t("elapsed", formatClock(elapsedSeconds)));

@@ -62,6 +62,7 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
             guidance: args.guidance,
             audio_frames: args.audio_frames,
             clip_frames: coda_jobs::frames_for_seconds(args.clip_seconds, model.frame_rate()),
+            batch: args.batch as usize,
             ..BenchOptions::default()
         },
     )?;
@@ -94,10 +95,11 @@ fn mib(bytes: Option<u64>) -> String {
 }
 
 fn print_lines(source: &str, args: &BenchArgs, load_ms: f64, loaded: &Memory, r: &BenchReport) {
-    let batch = if args.guidance == 1.0 {
-        "batch 1"
-    } else {
-        "CFG batch 2"
+    let rows_per_job = if args.guidance == 1.0 { 1 } else { 2 };
+    let batch = match r.batch {
+        1 if rows_per_job == 1 => "batch 1".to_string(),
+        1 => "CFG batch 2".to_string(),
+        jobs => format!("{jobs} jobs together, {} rows", jobs * rows_per_job),
     };
     let decoder = if source.ends_with(".gguf") {
         "as stored in the file".to_string()
@@ -115,15 +117,26 @@ fn print_lines(source: &str, args: &BenchArgs, load_ms: f64, loaded: &Memory, r:
         r.steps, r.start_position, r.step_ms_median, r.step_ms_p10, r.step_ms_p90, r.step_ms_mean
     );
     println!("steps per second: {:.1}", r.steps_per_second);
+    if r.batch > 1 {
+        println!(
+            "per job-step: {:.1} ms ({} jobs share each step)",
+            r.job_step_ms_median, r.batch
+        );
+    }
     println!("T5 prompt encoding: {:.0} ms", r.text_ms);
     println!(
         "EnCodec decode of {} frames: {:.0} ms",
         r.audio_frames, r.audio_ms
     );
     println!(
-        "{:.0} s clip ({} steps): {:.1} s, real-time factor {:.2}{}",
+        "{:.0} s clip ({} steps{}): {:.1} s, real-time factor {:.2}{}",
         r.clip_seconds,
         r.clip_steps,
+        if r.batch > 1 {
+            format!(", {} clips at once", r.batch)
+        } else {
+            String::new()
+        },
         r.clip_ms / 1e3,
         r.real_time_factor,
         if r.clip_extrapolated {

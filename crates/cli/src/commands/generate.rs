@@ -101,7 +101,7 @@ impl GenerationObserver for Bar {
     fn on_stage(&mut self, stage: Stage) {
         match stage {
             Stage::EncodingPrompt => self.bar.set_message("encoding prompt"),
-            Stage::Composing { step, total } => {
+            Stage::Composing { step, total, .. } => {
                 self.bar.set_message("composing");
                 self.bar.set_length(total as u64);
                 self.bar.set_position(step as u64);

@@ -8,11 +8,14 @@ use redis::{AsyncCommands, Script};
 
 use super::Queue;
 use crate::error::Error;
-use crate::eta::{ModelShape, Speed};
+use crate::eta::{BatchSpeed, ModelShape, Speed};
 use crate::id::JobId;
 
 static RECORD_SPEED: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("lua/record_speed.lua")));
+
+/// Prefix of the stats fields holding a batch's step time by size.
+const BATCH_FIELD: &str = "batch_";
 
 /// Weight of a new sample in the moving averages: about the last five jobs matter.
 const EWMA_ALPHA: f64 = 0.2;
@@ -33,12 +36,42 @@ impl Queue {
         Ok(())
     }
 
+    /// One field per batch size (`batch_<n>`: ms per step of the whole batch) beside the
+    /// single-job averages; the newest measurement of a size replaces the last.
+    pub(crate) async fn record_batch_speeds(&self, speeds: &[BatchSpeed]) -> Result<(), Error> {
+        let fields: Vec<(String, f64)> = speeds
+            .iter()
+            .filter(|s| s.batch > 0 && s.ms_per_step.is_finite() && s.ms_per_step > 0.0)
+            .map(|s| (format!("{BATCH_FIELD}{}", s.batch), s.ms_per_step))
+            .collect();
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let _: () = self
+            .conn()
+            .hset_multiple(self.keys.stats(), &fields)
+            .await?;
+        Ok(())
+    }
+
     pub(crate) async fn speed(&self) -> Result<Speed, Error> {
         let h: HashMap<String, f64> = self.conn().hgetall(self.keys.stats()).await?;
+        let mut by_batch: Vec<BatchSpeed> = h
+            .iter()
+            .filter_map(|(k, &ms)| {
+                let batch = k.strip_prefix(BATCH_FIELD)?.parse().ok()?;
+                Some(BatchSpeed {
+                    batch,
+                    ms_per_step: ms,
+                })
+            })
+            .collect();
+        by_batch.sort_by_key(|s| s.batch);
         Ok(Speed {
             ms_per_step: h.get("ms_per_step").copied(),
             ms_per_step_dev: h.get("ms_per_step_dev").copied().unwrap_or(0.0),
             overhead_ms: h.get("overhead_ms").copied(),
+            by_batch,
         })
     }
 

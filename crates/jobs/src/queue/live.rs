@@ -19,6 +19,7 @@ pub(crate) mod field {
     pub const STAGE: &str = "stage";
     pub const STEP: &str = "step";
     pub const STEPS: &str = "steps";
+    pub const TOGETHER: &str = "together";
     pub const ATTEMPTS: &str = "attempts";
     pub const ERROR: &str = "error";
     pub const AUDIO_SECONDS: &str = "audio_seconds";
@@ -38,6 +39,8 @@ pub(crate) struct LiveJob {
     pub stage: Option<JobStage>,
     pub step: u64,
     pub steps: u64,
+    /// Jobs decoded in the same pass as this one at its last step, itself included.
+    pub together: u64,
     pub attempts: u32,
     pub error: Option<String>,
     pub audio_seconds: Option<f64>,
@@ -82,6 +85,7 @@ impl LiveJob {
             stage: get(field::STAGE).and_then(|s| stage(s)),
             step: int(field::STEP).unwrap_or(0).max(0) as u64,
             steps: int(field::STEPS).unwrap_or(0).max(0) as u64,
+            together: int(field::TOGETHER).unwrap_or(1).max(1) as u64,
             attempts: int(field::ATTEMPTS).unwrap_or(0).max(0) as u32,
             error: get(field::ERROR).cloned(),
             audio_seconds: num(field::AUDIO_SECONDS),
