@@ -333,15 +333,17 @@ def run_once(args, concurrency, jobs, round_index):
             if queue.get("concurrency") not in (None, concurrency):
                 log("  warning: the queue reports concurrency %s, expected %d"
                     % (queue.get("concurrency"), concurrency))
-            return measure(args, coda, concurrency, jobs, round_index, queue, startup)
-        except Exception:
+            result = measure(args, coda, concurrency, jobs, round_index, queue, startup)
+        except BaseException:
+            coda.stop()
             if args.show_log:
-                log(tail(coda.log_path, 200))
+                log("  --- coda log (last 200 lines) ---\n" + tail(coda.log_path, 200))
             raise
-        finally:
-            code = coda.stop()
-            if code not in (None, 0, -signal.SIGINT, 130):
-                log("  coda exited with status %s:\n%s" % (code, tail(coda.log_path, 20)))
+        code = coda.stop()
+        result["exit_status"] = code
+        if code not in (0, -signal.SIGINT, 130):
+            log("  note: coda exited with status %s after SIGINT:\n%s" % (code, tail(coda.log_path, 20)))
+        return result
 
 
 def measure(args, coda, concurrency, jobs, round_index, queue, startup):
@@ -445,7 +447,7 @@ def summarize(levels, runs, jobs_for):
             "runs": len(mine),
             "runs_all_succeeded": sum(r["all_succeeded"] for r in mine),
             "wall_min": min(walls),
-            "wall_median": statistics.median(walls),
+            "wall_median": round(statistics.median(walls), 3),
             "wall_max": max(walls),
             "speedup_median": round(statistics.median(speedups), 3) if speedups else None,
             "speedups": [round(s, 3) for s in speedups],
@@ -580,8 +582,10 @@ def main():
     else:
         print_table(info, rows)
         for f in failures:
-            print("run failed: concurrency %d, round %d: %s" % (f["concurrency"], f["round"] + 1,
-                                                                 f["error"].splitlines()[0]))
+            lines = [l for l in f["error"].splitlines() if l.strip()]
+            last = " ... " + lines[-1].strip() if len(lines) > 1 else ""
+            print("run failed: concurrency %d, round %d: %s%s"
+                  % (f["concurrency"], f["round"] + 1, lines[0] if lines else "?", last))
     raise SystemExit(0 if ok else 1)
 
 

@@ -69,7 +69,7 @@ pub struct ServeArgs {
     /// `storage.dir`: audio, the ledger's SQLite file and generated models.
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
-    /// `worker.concurrency`: jobs run at once by this process.
+    /// `worker.concurrency`: jobs this process composes together (its batch size).
     #[arg(long)]
     pub concurrency: Option<usize>,
     /// `model.id`: `tiny`, a local folder or a Hugging Face hub id.
@@ -203,6 +203,15 @@ pub struct BenchArgs {
     /// and per job-step.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub batch: u64,
+    /// Run `--batch` jobs of staggered lengths (the longest `--clip-seconds`) through the
+    /// worker's batching engine instead: wall time until all are done, the step time at each
+    /// batch size the engine went through, and while a finished job renders beside the others.
+    #[arg(long)]
+    pub engine: bool,
+    /// With `--engine`: render each finished job on the stepping thread between two steps
+    /// (the others wait for it) instead of on its own thread beside them.
+    #[arg(long, requires = "engine")]
+    pub render_between_steps: bool,
     #[arg(long, default_value_t = 3.0)]
     pub guidance: f64,
     /// Frames EnCodec renders for its timing (scaled to the clip for the real-time factor).

@@ -25,6 +25,19 @@ type Reply<M> = Box<dyn FnOnce(Answer<M>) + Send>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EngineSettings {
     pub admission: Admission,
+    pub finishing: Finishing,
+}
+
+/// Where a finished job is turned into its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Finishing {
+    /// On the finishing thread, while the others keep stepping beside it: they share the cores
+    /// with it, but never stop.
+    #[default]
+    OwnThread,
+    /// On the stepping thread, between two steps: the others wait for it, but it has the cores
+    /// to itself.
+    BetweenSteps,
 }
 
 /// A running engine. Dropping it lets the jobs already submitted run to their end, then the
@@ -66,6 +79,7 @@ impl<M: Batched> Engine<M> {
             model: model.clone(),
             inbox: inbox.clone(),
             admission: settings.admission,
+            finishing_mode: settings.finishing,
             times: times.clone(),
             active: active.clone(),
             finishing,
@@ -127,6 +141,7 @@ struct Stepper<M: Batched> {
     model: Arc<M>,
     inbox: Arc<Inbox<Waiting<M>>>,
     admission: Admission,
+    finishing_mode: Finishing,
     times: Arc<StepTimes>,
     active: Arc<AtomicUsize>,
     finishing: Arc<AtomicUsize>,
@@ -244,6 +259,12 @@ impl<M: Batched> Stepper<M> {
                 StepStatus::Finished => {
                     let sequence = batch.remove(i);
                     let ticket = tickets.remove(i);
+                    if self.finishing_mode == Finishing::BetweenSteps {
+                        let answer = guard(|| self.model.finish(sequence));
+                        *reserved -= ticket.bytes;
+                        (ticket.reply)(answer);
+                        continue;
+                    }
                     self.finishing.fetch_add(1, Ordering::Relaxed);
                     if let Err(mpsc::SendError((_, ticket))) =
                         self.finish_tx.send((sequence, ticket))

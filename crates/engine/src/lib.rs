@@ -12,7 +12,8 @@
 //!   (in arrival order, while the batch has room and their working memory fits the budget),
 //!   steps the batch, retires finished sequences and answers stopped or failed ones.
 //! - Finished sequences go to a *finishing* thread (MusicGen renders audio there), so a long
-//!   render delays the others' steps only by the cores it shares, not by its whole length.
+//!   render delays the others' steps only by the cores it shares, not by its whole length; or,
+//!   with [`Finishing::BetweenSteps`], are finished on the stepping thread between two steps.
 //! - [`Engine::submit`] may be called from any thread; the answer comes through the callback
 //!   given with the job, on one of the engine's threads. Nothing here blocks an async runtime.
 //!
@@ -27,7 +28,7 @@ mod model;
 mod speed;
 
 pub use admission::Admission;
-pub use engine::{Answer, Engine, EngineSettings};
+pub use engine::{Answer, Engine, EngineSettings, Finishing};
 pub use failure::{guard, Failure};
 pub use model::{Batched, StepStatus, Stoppable};
 pub use speed::{StepTimes, StepTiming};

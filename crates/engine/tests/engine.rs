@@ -6,7 +6,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
 use coda_engine::{
-    guard, Admission, Answer, Batched, Engine, EngineSettings, Failure, StepStatus, Stoppable,
+    guard, Admission, Answer, Batched, Engine, EngineSettings, Failure, Finishing, StepStatus,
+    Stoppable,
 };
 
 #[derive(Default)]
@@ -100,12 +101,21 @@ impl Batched for Counting {
 }
 
 fn engine(max_batch: usize, memory_budget: Option<u64>) -> (Engine<Counting>, Arc<Counting>) {
+    engine_finishing(max_batch, memory_budget, Finishing::default())
+}
+
+fn engine_finishing(
+    max_batch: usize,
+    memory_budget: Option<u64>,
+    finishing: Finishing,
+) -> (Engine<Counting>, Arc<Counting>) {
     let model = Arc::new(Counting::default());
     let settings = EngineSettings {
         admission: Admission {
             max_batch,
             memory_budget,
         },
+        finishing,
     };
     (
         Engine::start(model.clone(), settings, "test").unwrap(),
@@ -267,4 +277,18 @@ fn step_times_are_kept_per_batch_size() {
         .map(|t| t.batch)
         .collect();
     assert!(sizes.contains(&2), "{sizes:?}");
+}
+
+#[test]
+fn finishing_between_steps_answers_the_same_and_frees_the_room_at_once() {
+    let (engine, model) = engine_finishing(8, Some(10), Finishing::BetweenSteps);
+    let big = |name, steps| Job {
+        bytes: 6,
+        ..job(name, steps)
+    };
+    let a = submit(&engine, big("a", 4));
+    let b = submit(&engine, big("b", 4));
+    assert_eq!(answer(&a).unwrap(), ("a", 4));
+    assert_eq!(answer(&b).unwrap(), ("b", 4));
+    assert_eq!(together(&model, "a", "b"), 0);
 }

@@ -40,6 +40,7 @@ mod activations;
 mod attention;
 mod batched;
 pub mod bench;
+mod bench_engine;
 mod cache;
 mod compose;
 mod config;
@@ -76,6 +77,7 @@ mod wav;
 mod weights;
 
 pub use batched::{Composing, Composition};
+pub use bench_engine::{run_engine_bench, EngineReport, StepTimingReport};
 pub use candle_core::Device;
 
 pub use config::{DecoderConfig, EncodecConfig, MusicgenConfig, T5Config};

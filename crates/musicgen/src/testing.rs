@@ -8,6 +8,9 @@ use crate::error::Result;
 use crate::generation::{Generation, GenerationObserver, GenerationParams};
 use crate::model::MusicGen;
 
+/// A job fed fixed codes: its prompt ids, its codes (`[K, frames]`) and its guidance scale.
+pub type ForcedJob<'a> = (&'a [u32], &'a [Vec<u32>], f64);
+
 impl MusicGen {
     pub fn config(&self) -> &crate::MusicgenConfig {
         &self.config
@@ -87,7 +90,7 @@ impl MusicGen {
     /// guidance)`, and it leaves the batch when its own steps end. Returns each job's logits.
     pub fn guided_logits_along_together(
         &self,
-        jobs: &[(&[u32], &[Vec<u32>], f64)],
+        jobs: &[ForcedJob<'_>],
     ) -> Result<Vec<Vec<Tensor>>> {
         struct Job {
             cond: crate::compose::Conditioning,

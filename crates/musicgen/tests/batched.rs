@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use coda_engine::{Admission, Answer, Engine, EngineSettings, Failure};
+use coda_engine::{Admission, Answer, Engine, EngineSettings, Failure, Finishing};
 use coda_musicgen::{
     Composition, Error, Generation, GenerationObserver, GenerationParams, LoadOptions, MusicGen,
     NoopObserver, Quantization, Stage,
@@ -27,6 +27,7 @@ fn engine(model: &Arc<MusicGen>, max_batch: usize) -> Engine<MusicGen> {
             max_batch,
             memory_budget: None,
         },
+        finishing: Finishing::default(),
     };
     Engine::start(model.clone(), settings, "test").unwrap()
 }

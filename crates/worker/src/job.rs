@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use apalis::prelude::{AbortError, BoxDynError, Data};
 use coda_engine::{Engine, Failure};
+use coda_jobs::eta::BatchSpeed;
 use coda_jobs::{FailureReason, Finish, JobId, JobParams, Outcome, QueuedJob, Start, WorkerLink};
 use coda_musicgen::{Composition, GenerationParams, MusicGen};
 use tokio::sync::oneshot;
@@ -53,6 +54,7 @@ pub(crate) async fn handle(job: QueuedJob, shared: Data<Arc<Shared>>) -> Result<
     let finish = run(&shared, id, params).await;
     link.finish(id, &finish).await?;
     telemetry::finished(&finish);
+    publish_batch_speeds(&shared).await;
     match &finish.outcome {
         Outcome::Succeeded { audio_seconds } => {
             info!(%id, audio_seconds, compute_seconds = finish.compute_seconds, "job succeeded");
@@ -66,6 +68,26 @@ pub(crate) async fn handle(job: QueuedJob, shared: Data<Arc<Shared>>) -> Result<
             warn!(%id, %error, "job failed");
             Err(AbortError::new(error.clone()).into())
         }
+    }
+}
+
+/// Steps measured at each batch size this far, for the estimates of everyone waiting: sizes
+/// with too few steps to average are left to the warm-up's figures.
+async fn publish_batch_speeds(shared: &Shared) {
+    const ENOUGH_STEPS: u64 = 50;
+    let speeds: Vec<BatchSpeed> = shared
+        .engine
+        .step_times()
+        .snapshot()
+        .into_iter()
+        .filter(|t| t.steps >= ENOUGH_STEPS)
+        .map(|t| BatchSpeed {
+            batch: t.batch as u64,
+            ms_per_step: t.ms_per_step,
+        })
+        .collect();
+    if let Err(e) = shared.link.record_batch_speeds(&speeds).await {
+        warn!(error = %e, "could not record the batch speeds");
     }
 }
 

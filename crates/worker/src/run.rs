@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use apalis::prelude::{BackendExt, Monitor, WorkerBuilder, WorkerBuilderExt};
-use coda_engine::{Admission, Engine, EngineSettings};
+use coda_engine::{Admission, Engine, EngineSettings, Finishing};
 use coda_jobs::{Coda, ModelFacts};
 use coda_musicgen::{LoadOptions, ModelSettings, MusicGen};
 use tracing::{info, warn};
@@ -127,6 +127,7 @@ pub async fn run(
                     .memory_budget
                     .map(|b| b.0.saturating_sub(footprint.model_bytes)),
             },
+            finishing: Finishing::default(),
         },
         &name,
     )

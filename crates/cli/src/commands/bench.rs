@@ -1,5 +1,6 @@
 //! `coda bench`: how fast a model decodes on this machine, one figure per line (or JSON).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -54,6 +55,29 @@ pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
         peak: peak_rss_bytes(),
         resident: rss_bytes(),
     };
+    if args.engine {
+        let frames = coda_jobs::frames_for_seconds(args.clip_seconds, model.frame_rate());
+        let finishing = if args.render_between_steps {
+            coda_engine::Finishing::BetweenSteps
+        } else {
+            coda_engine::Finishing::OwnThread
+        };
+        let report = coda_musicgen::run_engine_bench(
+            &Arc::new(model),
+            args.batch as usize,
+            frames,
+            finishing,
+        )?;
+        if args.json {
+            let mut json = serde_json::to_value(&report)?;
+            json["model"] = source.into();
+            json["threads"] = coda_musicgen::threads_in_use().into();
+            println!("{json}");
+        } else {
+            print_engine(&source, &report);
+        }
+        return Ok(());
+    }
     let report = run_bench(
         &model,
         &BenchOptions {
@@ -156,4 +180,33 @@ fn print_lines(source: &str, args: &BenchArgs, load_ms: f64, loaded: &Memory, r:
         mib(loaded.peak)
     );
     println!("peak memory (VmHWM): {}{note}", mib(r.peak_rss_bytes));
+}
+
+fn print_engine(source: &str, r: &coda_musicgen::EngineReport) {
+    let ms = |v: Option<f64>| v.map_or_else(|| "–".to_string(), |v| format!("{v:.1} ms"));
+    println!(
+        "model: {source}, {} thread(s); engine of {} jobs, frames {:?}",
+        coda_musicgen::threads_in_use(),
+        r.jobs,
+        r.frames
+    );
+    println!(
+        "all done in {:.1} s: {:.1} s of audio, {:.2} s of audio per second",
+        r.wall_ms / 1e3,
+        r.audio_seconds,
+        r.audio_seconds / (r.wall_ms / 1e3)
+    );
+    for s in &r.steps {
+        println!(
+            "batch {}: {} per step, {} per job-step over {} steps; while a render runs beside: {} over {} steps",
+            s.batch,
+            ms(s.ms_per_step),
+            ms(s.ms_per_job_step),
+            s.steps,
+            ms(s.ms_per_step_while_rendering),
+            s.steps_while_rendering
+        );
+    }
+    let overhead: f64 = r.overhead_ms.iter().sum::<f64>() / r.overhead_ms.len().max(1) as f64;
+    println!("prompt + render per job: {:.0} ms (mean)", overhead);
 }
