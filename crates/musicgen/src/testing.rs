@@ -88,10 +88,7 @@ impl MusicGen {
     /// [`guided_logits_along`](Self::guided_logits_along) for several jobs decoded together,
     /// one pass of the decoder per step as the engine runs them: job `j` is `(ids, codes,
     /// guidance)`, and it leaves the batch when its own steps end. Returns each job's logits.
-    pub fn guided_logits_along_together(
-        &self,
-        jobs: &[ForcedJob<'_>],
-    ) -> Result<Vec<Vec<Tensor>>> {
+    pub fn guided_logits_along_together(&self, jobs: &[ForcedJob<'_>]) -> Result<Vec<Vec<Tensor>>> {
         struct Job {
             cond: crate::compose::Conditioning,
             state: crate::decoder::DecoderState,
