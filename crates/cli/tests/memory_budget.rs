@@ -1,12 +1,12 @@
-//! `worker.memory_budget`: a concurrency the measured model does not fit is refused at start,
-//! and the message names both keys.
+//! `worker.memory_budget`: a budget in which not even one job fits, or a concurrency whose batch
+//! could never fill, is refused at start, and the message names the keys.
 
 mod common;
 
 use common::Env;
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_concurrency_that_does_not_fit_the_budget_is_refused_at_start() {
+async fn a_budget_below_one_job_is_refused_at_start() {
     let mut env = Env::new();
     env.set("CODA_WORKER__CONCURRENCY", "4")
         .set("CODA_WORKER__MEMORY_BUDGET", "1MiB");
@@ -14,8 +14,36 @@ async fn a_concurrency_that_does_not_fit_the_budget_is_refused_at_start() {
     let status = worker.wait_exit(120).await;
     assert!(!status.success());
     let log = worker.log_text();
-    assert!(log.contains("worker.concurrency = 4"), "{log}");
     assert!(log.contains("worker.memory_budget is 1.0 MiB"), "{log}");
+    assert!(log.contains("not even one job fits"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_concurrency_that_could_never_fill_its_batch_is_refused_at_start() {
+    // Measure the model first, then give it room for one longest job and half way to sixteen
+    // of 1 s (a margin either side for the resident size measured again at the next start).
+    let mut env = Env::new();
+    env.set("CODA_WORKER__MEMORY_BUDGET", "64GiB");
+    let mut probe = env.spawn("worker");
+    let loaded = probe.wait_log("model loaded", 120, |_| true).await;
+    probe.kill9();
+    let model = loaded["model_bytes"].as_u64().unwrap();
+    let longest = loaded["per_job_bytes"].as_u64().unwrap();
+    let shortest = loaded["shortest_job_bytes"].as_u64().unwrap();
+    let concurrency = 16;
+    assert!(concurrency * shortest > 2 * longest, "{loaded}");
+    let budget = model + longest + (concurrency * shortest - longest) / 2;
+    env.set("CODA_WORKER__CONCURRENCY", &concurrency.to_string())
+        .set("CODA_WORKER__MEMORY_BUDGET", &budget.to_string());
+    let mut worker = env.spawn("worker");
+    let status = worker.wait_exit(120).await;
+    assert!(!status.success());
+    let log = worker.log_text();
+    assert!(
+        log.contains(&format!("worker.concurrency = {concurrency} can never run")),
+        "{log}"
+    );
+    assert!(log.contains("worker.memory_budget"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -67,6 +67,7 @@ pub async fn load_model(
         model = %model.id,
         model_bytes = footprint.model_bytes,
         per_job_bytes = footprint.per_job_bytes,
+        shortest_job_bytes = footprint.shortest_job_bytes,
         slots = worker.concurrency,
         "model loaded"
     );

@@ -5,10 +5,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::bytesize::ByteSize;
 
+/// The largest `worker.concurrency`.
+pub const MAX_CONCURRENCY: usize = 64;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WorkerSettings {
-    /// Jobs run at once by one worker process.
+    /// Jobs composed together by one worker process: its engine's batch size.
     pub concurrency: usize,
     /// Starts of one job (crashes included) before it is failed for good.
     pub max_attempts: u32,
@@ -56,12 +59,9 @@ impl WorkerSettings {
 
     /// Checks what serde cannot: ranges. The message names the key.
     pub fn validate(&self) -> Result<(), SettingsError> {
-        if self.concurrency < 1 {
-            return Err(SettingsError::new(
-                "worker.concurrency",
-                format!("worker.concurrency must be ≥ 1, got {}", self.concurrency),
-            ));
-        }
+        // The batch size of the engine: beyond this, a step's products leave the few-row kernels
+        // and the warm-up times more batch sizes than anyone serves.
+        SettingsError::check_range("worker.concurrency", self.concurrency, 1..=MAX_CONCURRENCY)?;
         if self.max_attempts < 1 {
             return Err(SettingsError::new(
                 "worker.max_attempts",
@@ -105,6 +105,13 @@ mod tests {
             ..WorkerSettings::default()
         };
         assert_eq!(s.validate().unwrap_err().key, "worker.concurrency");
+        let s = WorkerSettings {
+            concurrency: MAX_CONCURRENCY + 1,
+            ..WorkerSettings::default()
+        };
+        let err = s.validate().unwrap_err();
+        assert_eq!(err.key, "worker.concurrency");
+        assert!(err.to_string().contains("1..=64"), "{err}");
         let s = WorkerSettings {
             memory_budget: Some(ByteSize(0)),
             ..WorkerSettings::default()
