@@ -69,7 +69,7 @@ mod t5;
 #[cfg(test)]
 mod test_util;
 #[cfg(feature = "testing")]
-mod testing;
+pub mod testing;
 mod threads;
 mod tiny;
 mod tiny_vocab;

@@ -8,6 +8,12 @@ use crate::error::Result;
 use crate::generation::{Generation, GenerationObserver, GenerationParams};
 use crate::model::MusicGen;
 
+/// `x` `[m, in]` times `w` `[out, in]` transposed, as the decoder's dense layers take it: the
+/// few-row kernel up to its row limit, gemm beyond.
+pub fn dense_product(x: &Tensor, w: &Tensor) -> Result<Tensor> {
+    Ok(crate::dense::times_transposed(x, w)?)
+}
+
 /// A job fed fixed codes: its prompt ids, its codes (`[K, frames]`) and its guidance scale.
 pub type ForcedJob<'a> = (&'a [u32], &'a [Vec<u32>], f64);
 
