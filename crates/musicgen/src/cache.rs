@@ -96,6 +96,19 @@ impl SelfCache {
         Ok(())
     }
 
+    /// A copy that no longer shares storage with this one: appending to either leaves the
+    /// other as it was.
+    pub fn duplicate(&self) -> Result<Self> {
+        Ok(Self {
+            k: self.k.copy()?,
+            v: self.v.copy()?,
+            k_scale: self.k_scale.clone(),
+            v_scale: self.v_scale.clone(),
+            capacity: self.capacity,
+            len: self.len,
+        })
+    }
+
     pub fn view(&self) -> Result<CacheView<'_>> {
         let scales = (self.k.dtype() == DType::U8).then(|| RowScales {
             k: &self.k_scale,
@@ -145,6 +158,30 @@ mod tests {
 
     use super::SelfCache;
     use crate::test_util::{max_abs, max_abs_diff};
+
+    #[test]
+    fn a_duplicate_goes_its_own_way() {
+        let dev = Device::Cpu;
+        for scaled in [false, true] {
+            let mut cache = SelfCache::new((1, 2, 4, 16), scaled, &dev).unwrap();
+            let first = Tensor::randn(0f32, 1.0, (1, 2, 1, 16), &dev).unwrap();
+            cache.append(&first, &first).unwrap();
+            let before = cache.view().unwrap().to_f32().unwrap().0;
+            let mut copy = cache.duplicate().unwrap();
+            let second = Tensor::randn(0f32, 1.0, (1, 2, 1, 16), &dev).unwrap();
+            copy.append(&second, &second).unwrap();
+            let after = cache.view().unwrap().to_f32().unwrap().0;
+            assert_eq!(max_abs_diff(&after, &before), 0.0, "scaled {scaled}");
+            assert_eq!(copy.view().unwrap().k.dim(2).unwrap(), 2);
+            assert_eq!(cache.view().unwrap().k.dim(2).unwrap(), 1);
+            // Appending to the original leaves the copy's second row alone.
+            cache.append(&first, &first).unwrap();
+            let (copied, _) = copy.view().unwrap().to_f32().unwrap();
+            let want = Tensor::cat(&[&before, &second], 2).unwrap();
+            let tolerance = if scaled { 0.05 } else { 0.0 };
+            assert!(max_abs_diff(&copied, &want) <= tolerance, "scaled {scaled}");
+        }
+    }
 
     #[test]
     fn scaled_rows_come_back_within_their_rounding() {

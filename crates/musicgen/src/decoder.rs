@@ -302,6 +302,35 @@ impl Decoder {
     }
 }
 
+impl DecoderState {
+    /// A state that goes on from where this one is, on its own copy of the caches (the
+    /// prompt's keys and values, never written, are shared).
+    pub fn duplicate(&self) -> CandleResult<Self> {
+        Ok(Self {
+            rows: self.rows,
+            self_kv: self
+                .self_kv
+                .iter()
+                .map(SelfCache::duplicate)
+                .collect::<CandleResult<_>>()?,
+            cross_kv: self
+                .cross_kv
+                .iter()
+                .map(|kv| CacheView {
+                    k: kv.k.clone(),
+                    v: kv.v.clone(),
+                    scales: None,
+                })
+                .collect(),
+            cross_bias: Bias {
+                tensor: self.cross_bias.tensor.clone(),
+                rows: self.cross_bias.rows.clone(),
+            },
+            position: self.position,
+        })
+    }
+}
+
 impl Decoder {
     /// One position for each of several jobs in one pass: `tokens[j]` holds job `j`'s next
     /// token of every codebook (the same for each of its rows). Every job keeps its own cache,
