@@ -55,6 +55,9 @@ async fn a_finished_job_shows_in_metrics_accounting_and_logs() {
         ),
         ("coda_decode_ms_per_step_count", Some(1.0)),
         ("coda_job_real_time_factor_count", Some(1.0)),
+        // Alone: its steps were shared with nobody.
+        ("coda_job_batch_jobs_count", Some(1.0)),
+        ("coda_job_batch_jobs_sum", Some(1.0)),
         ("coda_ms_per_step_average", None),
         ("coda_expected_wait_seconds", None),
     ] {

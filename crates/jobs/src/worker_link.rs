@@ -172,7 +172,7 @@ impl WorkerLink {
             .await?;
         // Only complete runs say how fast a whole job is, and only those decoded alone say how
         // fast one job is: batched steps are measured by batch size (`record_batch_speeds`).
-        let alone = finish.together < 1.5;
+        let alone = finish.together < 1.1;
         if let (Some(m), JobStatus::Succeeded, true) = (ms_per_step, status, alone) {
             if let Err(e) = queue.record_speed(m, Some(finish.overhead_ms)).await {
                 warn!(%id, error = %e, "could not record the decoding speed");

@@ -35,6 +35,8 @@ pub(crate) struct Track {
     frames: usize,
     timings: Timings,
     decode_started: Instant,
+    /// Jobs in each step so far, summed.
+    together_sum: usize,
 }
 
 impl MusicGen {
@@ -108,6 +110,7 @@ impl MusicGen {
             frames: params.frames,
             timings,
             decode_started: Instant::now(),
+            together_sum: 0,
         })
     }
 
@@ -235,6 +238,7 @@ impl Track {
         step_ms: f64,
     ) -> Result<bool> {
         self.timings.decode_share_ms += step_ms / together.max(1) as f64;
+        self.together_sum += together;
         let step = self.step;
         for (k, row) in self.delayed.iter_mut().enumerate() {
             let token = match self.pattern.forced(k, step + 1) {
@@ -253,6 +257,7 @@ impl Track {
         if done {
             self.timings.decode_steps = self.total;
             self.timings.decode_ms = millis(self.decode_started);
+            self.timings.together = self.together_sum as f64 / self.total as f64;
         }
         Ok(done)
     }

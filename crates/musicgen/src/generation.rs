@@ -108,6 +108,8 @@ pub struct Timings {
     /// This job's share of its decoding steps: each step's time divided among the jobs that
     /// took it together. What the job cost, where `decode_ms` is how long it took.
     pub decode_share_ms: f64,
+    /// Jobs per decoding step on average, this one included (1 alone).
+    pub together: f64,
     pub audio_ms: f64,
 }
 

@@ -163,11 +163,7 @@ async fn run(shared: &Arc<Shared>, id: JobId, params: JobParams) -> Finish {
                 decode_steps: t.decode_steps as u64,
                 decode_ms: t.decode_ms,
                 overhead_ms: t.text_ms + t.audio_ms,
-                together: if t.decode_share_ms > 0.0 {
-                    t.decode_ms / t.decode_share_ms
-                } else {
-                    1.0
-                },
+                together: t.together.max(1.0),
             }
         }
         Err(Failure::Stopped) if stop.load(Ordering::Relaxed) => Finish {

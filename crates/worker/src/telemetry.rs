@@ -2,8 +2,8 @@
 //! Recording is free when no recorder is installed (a worker process on its own).
 
 use coda_jobs::telemetry::{
-    DECODE_MS_PER_STEP, JOBS_FINISHED, JOBS_STARTED, JOB_RUN_SECONDS, JOB_WAIT_SECONDS,
-    REAL_TIME_FACTOR,
+    DECODE_MS_PER_STEP, JOBS_FINISHED, JOBS_STARTED, JOB_BATCH_JOBS, JOB_RUN_SECONDS,
+    JOB_WAIT_SECONDS, REAL_TIME_FACTOR,
 };
 use coda_jobs::{FailureReason, Finish, JobId, Outcome};
 
@@ -58,6 +58,7 @@ pub(crate) fn finished(finish: &Finish) {
         if let Some(ms) = finish.ms_per_step() {
             metrics::histogram!(DECODE_MS_PER_STEP).record(ms);
         }
+        metrics::histogram!(JOB_BATCH_JOBS).record(finish.together);
         if audio_seconds > 0.0 {
             metrics::histogram!(REAL_TIME_FACTOR).record(finish.compute_seconds / audio_seconds);
         }
